@@ -1,0 +1,1 @@
+"""DeepMath: agent_client."""

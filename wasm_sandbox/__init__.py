@@ -1,0 +1,1 @@
+"""DeepMath: wasm_sandbox."""

@@ -1,0 +1,62 @@
+"""The one typed result of running a snippet, shared by the sandbox, the MCP server and the agent.
+
+A snippet ends in exactly one `status`:
+  ok       the code ran to the end
+  error    a Python exception escaped the snippet (`error` says which; guest frames only)
+  timeout  the wall-clock deadline trapped the instance (its state is gone)
+  memory   the memory cap was hit (a `MemoryError` in the guest, or a trap on growth)
+  crashed  any other trap (stack overflow, interpreter abort): the instance is gone
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["ok", "error", "timeout", "memory", "crashed"]
+Stream = Literal["stdout", "stderr", "value", "traceback"]
+
+
+class ErrorInfo(BaseModel):
+    """An exception raised by the snippet, as the guest saw it."""
+
+    type: str = Field(description="exception class name, e.g. ZeroDivisionError")
+    message: str = Field(description="str() of the exception")
+    traceback: str = Field(default="", description="formatted traceback, snippet frames only")
+
+
+class ExecResult(BaseModel):
+    """What happened when one snippet ran."""
+
+    status: Status
+    stdout: str = ""
+    stderr: str = ""
+    value: str | None = Field(default=None, description="repr of the last expression, if any")
+    error: ErrorInfo | None = None
+    duration_ms: float = Field(default=0.0, description="wall time inside the sandbox")
+    truncated: list[Stream] = Field(default_factory=list, description="streams cut by the output cap")
+    session_reset: bool = Field(
+        default=False,
+        description="the session's earlier state was lost (after a trap, expiry or reset) before this call",
+    )
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def render(self) -> str:
+        """The text a model reads: stdout, a blank line, then the value or the error."""
+        parts = []
+        if self.stdout:
+            parts.append(self.stdout.rstrip("\n"))
+        if self.status == "ok":
+            if self.value is not None:
+                parts.append(self.value)
+        elif self.error is not None:
+            parts.append((self.error.traceback or f"{self.error.type}: {self.error.message}").rstrip("\n"))
+        else:
+            parts.append(f"{self.status.capitalize()}: the snippet was stopped ({self.status}).")
+        if self.stderr and self.status == "ok":
+            parts.append(self.stderr.rstrip("\n"))
+        return "\n\n".join(parts)
