@@ -1,0 +1,47 @@
+"""The one small interface between the agent loop and a language model.
+
+Why token ids in and out: the loop keeps the trajectory as a single token sequence and sends it
+back verbatim at every step, so what the model was conditioned on, what eval scores and what the
+trainer back-propagates through are the same tokens. Re-tokenizing decoded text would silently
+change that sequence (BPE merges across segment boundaries), so a backend must return the ids
+it sampled.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field, model_validator
+
+BackendFinish = Literal["stop", "length", "eos"]
+
+
+class Generation(BaseModel):
+    """One continuation of a token-id prompt.
+
+    finish_reason: "stop" = a stop string matched (`stop_reason` says which; the tokens include
+    it), "eos" = the model emitted an end-of-sequence token, "length" = `max_tokens` ran out.
+    """
+
+    token_ids: list[int]
+    logprobs: list[float] | None = Field(default=None, description="log p of each sampled token")
+    text: str = ""
+    finish_reason: BackendFinish
+    stop_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Generation:
+        if self.logprobs is not None and len(self.logprobs) != len(self.token_ids):
+            raise ValueError(f"{len(self.logprobs)} logprobs for {len(self.token_ids)} tokens")
+        return self
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Anything that continues a token-id prompt. Implementations: OpenAIBackend, LocalBackend.
+
+    Must be safe to call from many concurrent tasks; raises AgentError when the model endpoint
+    is unreachable or misbehaves (never returns a made-up Generation)."""
+
+    async def generate(self, prompt_ids: list[int], *, max_tokens: int, temperature: float,
+                       top_p: float, stop: list[str], seed: int | None = None) -> Generation: ...

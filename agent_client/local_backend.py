@@ -1,0 +1,118 @@
+"""In-process backend: transformers `generate` on CPU (or whatever device the model is on), offline.
+
+Why it exists: the CLI must work on a machine with no server and no hub, and the trainer rolls
+out with its own policy model (wrapped with `LocalBackend(model, tokenizer)`, so the LoRA being
+trained is the one sampling). Stop strings are handled by transformers' `StopStringCriteria`
+(`stop_strings=` + `tokenizer=`), which matches on decoded text across token boundaries, so
+`</tool_call>` stops generation whether the tokenizer has it as one token or as several.
+
+Concurrency: `generate` runs in a worker thread (the event loop keeps serving MCP and other
+trajectories) and calls are serialized by a lock: one model, one forward pass at a time.
+Logprobs are the log-softmax of the raw logits of each sampled token (vLLM's default
+`raw_logprobs` mode), so both backends report the same quantity.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from agent_client.backend import Generation
+from agent_client.errors import AgentError
+
+
+class LocalBackend:
+    """Wraps an in-memory causal LM and its tokenizer."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, logprobs: bool = True):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.want_logprobs = logprobs
+        self._lock = threading.Lock()
+        eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+        if eos is None:
+            eos = tokenizer.eos_token_id
+        self.eos_ids: set[int] = set(eos if isinstance(eos, (list, tuple)) else [eos]) - {None}
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else next(iter(self.eos_ids), 0)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, lora: str | Path | None = None, *, dtype: str = "float32",
+                        **kw: Any) -> LocalBackend:
+        """Load a checkpoint directory (and optionally a peft LoRA adapter on top of it)."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype))
+        if lora is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(lora))
+        model.eval()
+        return cls(model, tok, **kw)
+
+    async def generate(self, prompt_ids: list[int], *, max_tokens: int, temperature: float, top_p: float,
+                       stop: list[str], seed: int | None = None) -> Generation:
+        return await anyio.to_thread.run_sync(
+            lambda: self._generate(prompt_ids, max_tokens, temperature, top_p, stop, seed))
+
+    def _generate(self, prompt_ids: list[int], max_tokens: int, temperature: float, top_p: float,
+                  stop: list[str], seed: int | None) -> Generation:
+        import torch
+
+        kwargs: dict[str, Any] = dict(max_new_tokens=max_tokens, return_dict_in_generate=True,
+                                      output_logits=self.want_logprobs, pad_token_id=self.pad_id,
+                                      eos_token_id=sorted(self.eos_ids))
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature, top_p=top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+        device = next(self.model.parameters()).device
+        input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=device)
+        with self._lock:
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                if seed is not None:
+                    torch.manual_seed(seed)
+                with torch.inference_mode():
+                    out = self.model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                                              **kwargs)
+            except (RuntimeError, ValueError) as exc:
+                raise AgentError(f"local generation failed: {type(exc).__name__}: {exc}") from exc
+            finally:
+                if was_training:
+                    self.model.train()
+        new = out.sequences[0, len(prompt_ids):].tolist()
+        # generate pads finished sequences only in batches; a single sequence ends at its last real token
+        logprobs = None
+        if self.want_logprobs and out.logits:
+            logits = torch.stack(out.logits, dim=1)[0, : len(new)].float()
+            picked = torch.log_softmax(logits, dim=-1).gather(-1, torch.tensor(new, device=logits.device)[:, None])
+            logprobs = picked[:, 0].tolist()
+        text = self.tokenizer.decode(new, skip_special_tokens=False)
+        if new and new[-1] in self.eos_ids:
+            return Generation(token_ids=new, logprobs=logprobs, text=text, finish_reason="eos")
+        hit = _stop_hit(self.tokenizer, new, text, stop)
+        if hit is not None:
+            return Generation(token_ids=new, logprobs=logprobs, text=text, finish_reason="stop", stop_reason=hit)
+        return Generation(token_ids=new, logprobs=logprobs, text=text, finish_reason="length")
+
+
+def _stop_hit(tokenizer: Any, ids: list[int], text: str, stop: list[str]) -> str | None:
+    """The stop string completed by the final token (the one that made StopStringCriteria fire)."""
+    if not ids:
+        return None
+    found = [x for x in stop if x in text]
+    if not found:
+        return None
+    before = tokenizer.decode(ids[:-1], skip_special_tokens=False)
+    for x in found:
+        if text.count(x) > before.count(x):
+            return x
+    return None

@@ -1,0 +1,138 @@
+"""The code executor: the official `mcp` client talking to `deepmath-mcp` over stdio or streamable HTTP.
+
+Why one connection for everything: an MCP session multiplexes concurrent requests by JSON-RPC id,
+so a single connection serves every concurrent trajectory; the sandbox sessions (variables that
+persist between one trajectory's snippets) are chosen per call by the `session_id` argument of
+`run_python`, not by the MCP connection.
+
+Failure policy: a snippet's own failure (exception, timeout, memory) is a normal result that goes
+back to the model. Anything else — the server process died, the HTTP endpoint is gone, the
+response is not what the tool contract says — raises `AgentError`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+from agent_client.errors import AgentError
+from agent_client.executor import ToolResult
+
+STATUSES = ("ok", "error", "timeout", "memory", "crashed")
+
+
+class McpExecutor:
+    """Use as `async with McpExecutor.stdio([...]) as ex` or `async with McpExecutor.http(url) as ex`."""
+
+    def __init__(self, server: StdioServerParameters | str, *, call_timeout_s: float = 300.0,
+                 describe: str | None = None):
+        self._server = server
+        self.call_timeout_s = call_timeout_s
+        self.describe = describe or (server if isinstance(server, str) else shlex.join([server.command, *server.args]))
+        self._client: Client | None = None
+        self._stack: AsyncExitStack | None = None
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def stdio(cls, command: Sequence[str] | str = ("deepmath-mcp",), *, env: dict[str, str] | None = None,
+              cwd: str | None = None, **kw: Any) -> McpExecutor:
+        """Spawn the server as a subprocess and speak MCP over its stdin/stdout."""
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        if not argv:
+            raise ValueError("empty MCP server command")
+        return cls(StdioServerParameters(command=argv[0], args=argv[1:], env=env, cwd=cwd), **kw)
+
+    @classmethod
+    def http(cls, url: str = "http://127.0.0.1:8765/mcp", **kw: Any) -> McpExecutor:
+        """Connect to a running server's streamable HTTP endpoint."""
+        return cls(url, **kw)
+
+    async def __aenter__(self) -> McpExecutor:
+        stack = AsyncExitStack()
+        try:
+            client = Client(self._server, mode="legacy", read_timeout_seconds=self.call_timeout_s)
+            self._client = await stack.enter_async_context(client)
+        except BaseException as exc:
+            await stack.aclose()
+            if isinstance(exc, Exception):
+                raise AgentError(f"could not connect to the MCP server ({self.describe}): "
+                                 f"{type(exc).__name__}: {exc}") from exc
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        stack, self._stack, self._client = self._stack, None, None
+        if stack is not None:
+            try:
+                await stack.aclose()
+            except Exception:  # noqa: BLE001 - closing a transport whose server already died
+                if exc[0] is None:
+                    raise
+
+    # -- calls --------------------------------------------------------------------------------------
+    async def _call(self, tool: str, args: dict[str, Any]) -> Any:
+        if self._client is None:
+            raise AgentError("McpExecutor used outside `async with`")
+        try:
+            with anyio.fail_after(self.call_timeout_s):
+                return await self._client.call_tool(tool, args)
+        except TimeoutError as exc:
+            raise AgentError(f"MCP server ({self.describe}) did not answer {tool} within "
+                             f"{self.call_timeout_s}s") from exc
+        except Exception as exc:
+            raise AgentError(f"MCP call {tool} failed ({self.describe}): {type(exc).__name__}: {exc}") from exc
+
+    async def run(self, code: str, session_id: str, timeout_s: float | None = None) -> ToolResult:
+        """Run a snippet in the given sandbox session. Snippet failures come back as results."""
+        args: dict[str, Any] = {"code": code, "session_id": session_id}
+        if timeout_s is not None:
+            args["timeout_s"] = timeout_s
+        t0 = time.perf_counter()
+        res = await self._call("run_python", args)
+        latency_ms = (time.perf_counter() - t0) * 1000
+        structured = _structured(res)
+        # the server's text content is ExecResult.render(), exactly what the model must read
+        text = "".join(getattr(c, "text", "") for c in (res.content or []))
+        if structured is None or structured.get("status") not in STATUSES:
+            # isError without an ExecResult = the server itself failed (bad arguments, internal error)
+            raise AgentError(f"run_python returned no ExecResult ({self.describe}): {text[:300]!r}")
+        return ToolResult(status=structured["status"], text=text,
+                          latency_ms=latency_ms, result=structured)
+
+    async def reset_session(self, session_id: str) -> None:
+        res = await self._call("reset_session", {"session_id": session_id})
+        if res.is_error:
+            text = "".join(getattr(c, "text", "") for c in (res.content or []))
+            raise AgentError(f"reset_session failed ({self.describe}): {text[:300]}")
+
+    async def list_allowed_modules(self) -> list[str]:
+        res = await self._call("list_allowed_modules", {})
+        s = _structured(res)
+        if isinstance(s, dict) and "result" in s:
+            s = s["result"]
+        if isinstance(s, list):
+            return [str(m) for m in s]
+        text = "".join(getattr(c, "text", "") for c in (res.content or []))
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise AgentError(f"list_allowed_modules returned {text[:200]!r}") from exc
+        return [str(m) for m in value]
+
+
+def _structured(res: Any) -> dict[str, Any] | None:
+    """The tool's structured content, whichever attribute spelling the SDK version uses."""
+    for name in ("structured_content", "structuredContent"):
+        value = getattr(res, name, None)
+        if value is not None:
+            return value
+    return None
+

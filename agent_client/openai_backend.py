@@ -1,0 +1,164 @@
+"""Backend for an OpenAI-compatible completions endpoint (vLLM) with token-id prompts.
+
+Why `/v1/completions` and not chat: the chat endpoint re-applies the chat template and returns
+text, which breaks token-in/token-out. vLLM's completions endpoint accepts a list of token ids as
+the prompt and, with `return_token_ids`, returns the sampled ids; `logprobs: 0` gives the log
+probability of each sampled token. `include_stop_str_in_output` keeps `</tool_call>` in the
+text so the returned ids and text agree.
+
+Connection failures are retried with exponential backoff (a server that is still starting or
+briefly overloaded); after the last try, or on a response that makes no sense, `AgentError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Any
+
+import anyio
+import httpx
+
+from agent_client.backend import Generation
+from agent_client.errors import AgentError
+
+log = logging.getLogger(__name__)
+
+RETRY_EXC = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.WriteError,
+             httpx.RemoteProtocolError, httpx.PoolTimeout)
+RETRY_STATUS = {429, 502, 503, 504}
+API_KEY_ENV = ("DEEPMATH_API_KEY", "OPENAI_API_KEY")
+
+
+class OpenAIBackend:
+    """Talks to `{base_url}/completions`. One pooled HTTP client, shared by all trajectories."""
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000/v1", model: str | None = None,
+                 api_key: str | None = None, *, timeout_s: float = 600.0, max_retries: int = 5,
+                 backoff_s: float = 0.5, max_connections: int = 512, extra_body: dict[str, Any] | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key if api_key is not None else next(
+            (os.environ[k] for k in API_KEY_ENV if os.environ.get(k)), None)
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_connections = max_connections
+        self.extra_body = dict(extra_body or {})
+        self._client: httpx.AsyncClient | None = None
+        self._loop: object | None = None
+        self._model_lock: anyio.Lock | None = None
+
+    # -- HTTP client, one per event loop (callers such as a trainer may call anyio.run repeatedly) --------
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            headers = {"Content-Type": "application/json"}
+            if self.api_key:
+                headers["Authorization"] = f"Bearer {self.api_key}"
+            limits = httpx.Limits(max_connections=self.max_connections,
+                                  max_keepalive_connections=self.max_connections)
+            self._client = httpx.AsyncClient(headers=headers, limits=limits,
+                                             timeout=httpx.Timeout(self.timeout_s, connect=10.0))
+            self._loop = loop
+            self._model_lock = anyio.Lock()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> OpenAIBackend:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        url = self.base_url + path
+        delay = self.backoff_s
+        for attempt in range(self.max_retries + 1):
+            client = self._http()
+            try:
+                if body is None:
+                    resp = await client.request(method, url)
+                else:
+                    resp = await client.request(method, url, content=json.dumps(body))
+            except RETRY_EXC as exc:
+                if attempt == self.max_retries:
+                    raise AgentError(f"model endpoint {url} unreachable after {attempt + 1} tries: "
+                                     f"{type(exc).__name__}: {exc}") from exc
+                log.warning("model endpoint %s: %s; retrying in %.1fs", url, type(exc).__name__, delay)
+            except httpx.TimeoutException as exc:
+                raise AgentError(f"model endpoint {url} timed out after {self.timeout_s}s") from exc
+            else:
+                if resp.status_code == 200:
+                    try:
+                        return resp.json()
+                    except ValueError as exc:
+                        raise AgentError(f"model endpoint {url} returned invalid JSON: {resp.text[:200]!r}") from exc
+                if resp.status_code not in RETRY_STATUS or attempt == self.max_retries:
+                    raise AgentError(f"model endpoint {url} returned HTTP {resp.status_code}: {resp.text[:500]}")
+                log.warning("model endpoint %s: HTTP %d; retrying in %.1fs", url, resp.status_code, delay)
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+        raise AssertionError("unreachable")
+
+    async def resolve_model(self) -> str:
+        """The model name: as given, else the first one the server lists at /models."""
+        if self.model is None:
+            self._http()
+            assert self._model_lock is not None
+            async with self._model_lock:
+                if self.model is None:
+                    data = await self._request("GET", "/models")
+                    try:
+                        self.model = data["data"][0]["id"]
+                    except (KeyError, IndexError, TypeError) as exc:
+                        raise AgentError(f"{self.base_url}/models lists no model: {str(data)[:200]}") from exc
+        return self.model
+
+    async def generate(self, prompt_ids: list[int], *, max_tokens: int, temperature: float, top_p: float,
+                       stop: list[str], seed: int | None = None) -> Generation:
+        body: dict[str, Any] = {
+            "model": await self.resolve_model(), "prompt": prompt_ids, "max_tokens": max_tokens,
+            "temperature": temperature, "top_p": top_p, "logprobs": 0, "return_token_ids": True,
+            "include_stop_str_in_output": True, "skip_special_tokens": False, **self.extra_body}
+        if stop:
+            body["stop"] = stop
+        if seed is not None:
+            body["seed"] = seed
+        data = await self._request("POST", "/completions", body)
+        return parse_completion(data, stop)
+
+
+def parse_completion(data: dict[str, Any], stop: list[str]) -> Generation:
+    """Turn one `/v1/completions` response into a Generation (vLLM's extensions required)."""
+    try:
+        choice = data["choices"][0]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise AgentError(f"completions response has no choices: {str(data)[:200]}") from exc
+    ids = choice.get("token_ids")
+    if ids is None:
+        raise AgentError("the endpoint returned no token_ids: token-in/token-out needs vLLM's "
+                         "`return_token_ids` (vLLM >= 0.10)")
+    lp = choice.get("logprobs")
+    logprobs = None
+    if lp and lp.get("token_logprobs") is not None:
+        logprobs = [float(x) if x is not None else 0.0 for x in lp["token_logprobs"]]
+        if len(logprobs) != len(ids):
+            raise AgentError(f"{len(logprobs)} logprobs for {len(ids)} token ids in the completions response")
+    reason, stop_reason = choice.get("finish_reason"), choice.get("stop_reason")
+    if reason == "length":
+        finish = "length"
+    elif reason == "stop" and isinstance(stop_reason, str) and stop_reason in stop:
+        finish = "stop"
+    elif reason == "stop":
+        finish, stop_reason = "eos", None  # EOS token (stop_reason None) or a stop token id
+    else:
+        raise AgentError(f"unexpected finish_reason {reason!r} from the endpoint")
+    return Generation(token_ids=[int(t) for t in ids], logprobs=logprobs, text=choice.get("text") or "",
+                      finish_reason=finish, stop_reason=stop_reason)
