@@ -1,0 +1,43 @@
+"""TrainConfig: Intel's defaults, CLI flags built from the fields, YAML round trip, CLI over YAML."""
+
+from __future__ import annotations
+
+import pytest
+
+from train.config import TrainConfig, build_parser, parse_args
+
+
+def test_defaults_are_intels_recipe():
+    c = TrainConfig()
+    assert (c.lora_r, c.lora_alpha, c.lora_dropout, c.use_rslora, c.lora_target_modules) == (
+        32, 16, 0.1, True, "all-linear")
+    assert (c.reward_accuracy, c.reward_code) == (0.1, 1.0)
+    assert c.max_tokens == 5000
+    assert (c.temperature_start, c.temperature_end) == (1.2, 0.7)
+    assert c.engine == "vllm-server"
+
+
+def test_every_field_is_a_flag_with_its_help():
+    help_text = build_parser().format_help()
+    for flag in ("--engine", "--lora-r", "--reward-code", "--temperature-steps", "--max-tokens",
+                 "--no-use-rslora", "--resume-from-checkpoint", "--mcp-url"):
+        assert flag in help_text
+    assert "rank-stabilised LoRA" in help_text
+
+
+def test_yaml_sets_and_cli_overrides(tmp_path):
+    path = TrainConfig(model="m", engine="local", lora_r=8, max_samples=3).save(tmp_path / "c.yaml")
+    c = parse_args(["--config", str(path), "--lora-r", "4", "--no-use-rslora"])
+    assert (c.model, c.engine, c.lora_r, c.use_rslora, c.max_samples) == ("m", "local", 4, False, 3)
+    assert parse_args(["--max-samples", "none"]).max_samples is None
+
+
+def test_invalid_values_are_rejected(tmp_path):
+    with pytest.raises(SystemExit):
+        parse_args(["--engine", "gpu"])
+    with pytest.raises(SystemExit):
+        parse_args(["--num-generations", "1"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("lora_rank: 3\n")
+    with pytest.raises(ValueError, match="unknown option"):
+        parse_args(["--config", str(bad)])
