@@ -1,0 +1,101 @@
+"""Fixtures for the agent tests: the tiny tokenizer, a real `deepmath-mcp` over streamable HTTP,
+and the scripted OpenAI-compatible server (a scripted policy stands in for the model).
+
+The MCP server is the real one (real sandbox, real transport), started once per session as our
+own subprocess on a free loopback port; tests that need it are skipped with the reason when the
+`deepmath-mcp` command is not installed or does not come up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def start_mcp_http(log_path: Path, timeout: float = 600.0) -> tuple[subprocess.Popen, str]:
+    """Start `deepmath-mcp --transport http` on a free port; returns (process, endpoint URL)."""
+    exe = shutil.which("deepmath-mcp")
+    if exe is None:
+        pytest.skip("deepmath-mcp is not installed (pip install -e .)")
+    port = free_port()
+    log = open(log_path, "wb")
+    proc = subprocess.Popen([exe, "--transport", "http", "--host", "127.0.0.1", "--port", str(port),
+                             "--log-level", "WARNING"], stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        wait_port(port, proc, timeout)
+    except (RuntimeError, TimeoutError) as exc:
+        proc.kill()
+        proc.wait()
+        pytest.skip(f"deepmath-mcp did not come up: {exc}; log: {log_path.read_text()[-500:]}")
+    return proc, f"http://127.0.0.1:{port}/mcp"
+
+
+@pytest.fixture(scope="session")
+def mcp_url(tmp_path_factory):
+    """URL of a real deepmath-mcp serving streamable HTTP for the whole test session."""
+    proc, url = start_mcp_http(tmp_path_factory.mktemp("mcp") / "server.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def tok(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def scripted(tok):
+    """Factory: start a scripted OpenAI-compatible server on loopback for a list of steps."""
+    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+
+    servers = []
+
+    def make(steps, policy=None, **kw):
+        srv = ScriptedOpenAIServer(ScriptedCompletions(tok, policy or step_policy(steps)), **kw).start()
+        servers.append(srv)
+        return srv
+
+    yield make
+    for srv in servers:
+        srv.stop()
+
+
+PYTHON = sys.executable
