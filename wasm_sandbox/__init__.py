@@ -1,1 +1,19 @@
-"""DeepMath: wasm_sandbox."""
+"""DeepMath's executor: untrusted Python in CPython-for-WASI on wasmtime.
+
+    from wasm_sandbox import Sandbox, Limits, ExecResult
+    with Sandbox(Limits(timeout_s=5.0)) as sb:
+        sb.run("x = 2", session_id="s1"); sb.run("x * 3", session_id="s1").value  # '6'
+"""
+
+from .policy import DEFAULT_ALLOWED_MODULES
+from .result import ErrorInfo, ExecResult
+from .sandbox import Limits, Sandbox
+
+__all__ = ["DEFAULT_ALLOWED_MODULES", "ErrorInfo", "ExecResult", "Limits", "Sandbox", "prepare"]
+
+
+def prepare() -> None:
+    """Build (or load) the compiled snapshot now, printing progress to stderr."""
+    from .runtime import Runtime
+
+    Runtime.get()

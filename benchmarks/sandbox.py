@@ -1,0 +1,98 @@
+"""Sandbox benchmark: medians and ratios, all measured in this one run.
+
+    python benchmarks/sandbox.py [--n 30]
+
+Figures: fresh isolated call (trivial; a sympy integrate), warm session call, cold process start to
+first result (cache warm), RSS per extra live session, deadline overshoot; baselines: a
+`python -c` subprocess doing the same sympy work (what a naive process sandbox costs) and
+in-process `exec` (the floor, no isolation at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+SYMPY = "import sympy as sp\nx = sp.Symbol('x')\nsp.integrate(x**2 * sp.sin(x), x)"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def median_ms(fn, n: int) -> float:
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=30, help="samples per figure")
+    n = ap.parse_args().n
+    from wasm_sandbox import Limits, Sandbox
+
+    t = time.perf_counter()
+    sb = Sandbox(Limits(pool_size=2))
+    print(f"sandbox ready (cache warm) in {(time.perf_counter() - t) * 1e3:.0f} ms")
+    assert sb.run(SYMPY).status == "ok"
+    time.sleep(0.5)  # let the pool fill
+    rows = []
+    fresh_trivial = median_ms(lambda: sb.run("1 + 1"), n)
+    fresh_sympy = median_ms(lambda: sb.run(SYMPY), n)
+    sb.run("a = 1", session_id="bench")
+    warm = median_ms(lambda: sb.run("a + 1", session_id="bench"), n * 10)
+    warm_sympy = median_ms(lambda: sb.run(SYMPY, session_id="bench"), n)
+
+    import sympy  # noqa: F401  (the floor: same work, same process, no isolation)
+    code = compile(SYMPY, "<bench>", "exec")
+    floor = median_ms(lambda: exec(code, {}), n)
+    sub = median_ms(lambda: subprocess.run([sys.executable, "-c", SYMPY], check=True), max(5, n // 5))
+    cold = median_ms(lambda: subprocess.run(
+        [sys.executable, "-m", "wasm_sandbox.cli", "run", SYMPY], check=True, capture_output=True), 5)
+
+    overshoot = []
+    for _ in range(max(5, n // 3)):
+        r = sb.run("while True: pass", timeout_s=0.5)
+        assert r.status == "timeout"
+        overshoot.append(r.duration_ms - 500)
+
+    before = rss_mb()
+    for i in range(20):
+        sb.run("v = list(range(1000))", session_id=f"rss-{i}")
+    per_session = (rss_mb() - before) / 20
+
+    rows += [
+        ("fresh isolated call, trivial", fresh_trivial, "ms"),
+        ("fresh isolated call, sympy integrate", fresh_sympy, "ms"),
+        ("warm session call, trivial", warm, "ms"),
+        ("warm session call, sympy integrate", warm_sympy, "ms"),
+        ("baseline: in-process exec, sympy integrate (floor)", floor, "ms"),
+        ("baseline: python -c subprocess, sympy integrate", sub, "ms"),
+        ("cold process start to first result (cache warm)", cold, "ms"),
+        ("deadline overshoot (0.5 s deadline)", statistics.median(overshoot), "ms"),
+        ("RSS per extra live session", per_session, "MB"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"\nmedians over {n} samples (pid {os.getpid()}, {os.cpu_count()} cpus)")
+    for name, value, unit in rows:
+        print(f"  {name:<{width}}  {value:9.2f} {unit}")
+    print(f"\n  subprocess / fresh sandbox (sympy): {sub / fresh_sympy:6.1f}x faster in the sandbox")
+    print(f"  fresh sandbox / in-process exec (sympy): {fresh_sympy / floor:6.2f}x the floor")
+    print(f"  max deadline overshoot: {max(overshoot):.1f} ms")
+    sb.close()
+
+
+if __name__ == "__main__":
+    main()

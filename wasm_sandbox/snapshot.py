@@ -1,0 +1,129 @@
+"""Build, once per machine, the pre-initialised interpreter snapshot and its compiled form.
+
+Why: importing sympy + mpmath + numpy inside wasm costs ~1.6 s. `wasmtime wizer` runs an export
+once and writes a module whose memory already holds the result, so every fresh instance starts
+with them imported (~15 ms instead). Compiling that module takes minutes on 2 cores, so the
+compiled code is serialised into the cache and later loaded with `Module.deserialize_file`
+(~10 ms). Both files are keyed by everything that changes them: the image's checksums, the guest
+driver, the pre-import source, the allow-list, the wasmtime version and the engine config.
+
+What the snapshot freezes: the PRNG state and the str hash seed. The driver reseeds `random` (and
+numpy's global generator) on each new instance's first call; the hash seed cannot be changed after
+start-up, so set/dict iteration order of str keys is the same in every instance.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.metadata
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import wasmtime
+
+from . import image
+from .policy import DEFAULT_ALLOWED_MODULES
+from .wasm_patch import EXPORT, add_init_export
+
+DRIVER_FILE = "<deepmath-driver>"
+WARM_UP = """\
+import sympy, mpmath, numpy
+import ast, linecache, traceback, json, fractions, decimal, statistics, itertools, functools
+import collections, heapq, bisect, re, string, datetime, cmath, operator, numbers
+_x = sympy.Symbol('x')
+sympy.integrate(_x**2 * sympy.sin(_x), _x); sympy.solve(_x**2 - 2, _x); sympy.factor(_x**4 - 1)
+sympy.simplify(sympy.sin(_x)**2 + sympy.cos(_x)**2); sympy.Rational(1, 3) + sympy.sqrt(2)
+numpy.linalg.eigvalsh(numpy.eye(2)); mpmath.mp.dps = 15; mpmath.quad(mpmath.sin, [0, 1])
+del _x
+"""
+_HOST_STUB = '(module (func (export "call") (param i32 i32 i32 i32) (result i32) i32.const -1))\n'
+
+
+def _preinit_source(allowed: tuple[str, ...]) -> str:
+    driver = (Path(__file__).parent / "guest_driver.py").read_text()
+    return WARM_UP + (
+        "import types as _t, sys as _s\n"
+        "_m = _t.ModuleType('_deepmath'); _m.__file__ = %r\n"
+        "exec(compile(%r, %r, 'exec'), _m.__dict__)\n"
+        "_s.modules['_deepmath'] = _m; _m.configure(%r)\n"
+        "_dm_run = _m.run\n"
+        "del _t, _s, _m\n" % (DRIVER_FILE, driver, DRIVER_FILE, tuple(sorted(allowed)))
+    )
+
+
+def _say(msg: str) -> None:
+    print(f"[deepmath-sandbox] {msg}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _locked(path: Path):
+    """Serialise builds across processes (a test run and a server subprocess may both start one)."""
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _build_snapshot_wasm(source: str, dst: Path) -> None:
+    _say("building the pre-initialised interpreter snapshot (one time, ~1 min)...")
+    t0 = time.monotonic()
+    reactor = (image.artifacts_dir() / image.REACTOR).read_bytes()
+    with tempfile.TemporaryDirectory(dir=dst.parent) as tmp:
+        patched, stub, out = Path(tmp, "in.wasm"), Path(tmp, "host.wat"), Path(tmp, "out.wasm")
+        patched.write_bytes(add_init_export(reactor, source))
+        stub.write_text(_HOST_STUB)
+        cmd = [str(image.wasmtime_cli()), "wizer", "-W", "exceptions=y", "-S", "cli=y",
+               "--preload", f"host={stub}", str(patched), "-o", str(out), "-f", EXPORT,
+               "--dir", f"{image.stdlib_dir()}::{image.GUEST_LIB_DIR}",
+               "--env", "TMPDIR=/tmp", "--env", "PYTHONTZPATH=", "--env", "HOME=/nonexistent"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0 or not out.exists():
+            raise image.ImageError(f"wizer failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        os.replace(out, dst)
+    _say(f"snapshot written: {dst.name} ({dst.stat().st_size / 1e6:.0f} MB, {time.monotonic() - t0:.0f} s)")
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    """Remove snapshots of other keys (each is ~150 MB); a running process keeps its mapping."""
+    for path in root.glob("snapshot-*"):
+        if path.name not in keep and path.suffix in (".wasm", ".cwasm"):
+            path.unlink(missing_ok=True)
+
+
+def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
+                      allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
+    """The snapshot module for `engine`, built and compiled on first use, then loaded from cache."""
+    digests = image.verified_digests()
+    source = _preinit_source(allowed)
+    wasm_key = _key(digests[image.REACTOR], digests[image.STDLIB_ZIP], source,
+                    image.wasmtime_cli().name)
+    root = image.cache_dir()
+    wasm_path = root / f"snapshot-{wasm_key}.wasm"
+    cwasm_path = root / f"snapshot-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm"
+    if cwasm_path.exists():
+        return wasmtime.Module.deserialize_file(engine, str(cwasm_path))
+    with _locked(root / ".build.lock"):
+        if not wasm_path.exists():
+            _build_snapshot_wasm(source, wasm_path)
+        if not cwasm_path.exists():
+            _say("compiling the snapshot to native code (one time, ~2 min on 2 cores)...")
+            t0 = time.monotonic()
+            module = wasmtime.Module.from_file(engine, str(wasm_path))
+            tmp = cwasm_path.with_suffix(".tmp")
+            tmp.write_bytes(module.serialize())
+            os.replace(tmp, cwasm_path)
+            _say(f"compiled in {time.monotonic() - t0:.0f} s: {cwasm_path}")
+            _prune(root, keep={wasm_path.name, cwasm_path.name})
+    return wasmtime.Module.deserialize_file(engine, str(cwasm_path))
