@@ -51,5 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if result.status == "ok" else 1
 
 
+def entry() -> None:
+    """Console-script entry: exits without interpreter teardown (see `runtime.hard_exit`)."""
+    from .runtime import hard_exit
+
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse usage errors
+        code = exc.code if isinstance(exc.code, int) else 2
+    hard_exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

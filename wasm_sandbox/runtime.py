@@ -41,6 +41,22 @@ _EPOCH_FINALIZER = _wt_ffi._wasmtime_store_epoch_deadline_callback.argtypes[3]
 _current = threading.local()  # the Instance whose guest is running on this thread
 
 
+def hard_exit(code: int) -> None:
+    """Flush stdio and leave with `os._exit`.
+
+    Why: at interpreter teardown wasmtime's WASI worker threads (tokio) can outlive the ctypes
+    callbacks they call and abort the process with a Rust panic on stderr. A CLI or server that
+    has finished its work exits this way instead."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
 def _make_engine() -> wasmtime.Engine:
     cfg = wasmtime.Config()
     cfg.epoch_interruption = True
