@@ -3,7 +3,8 @@
 Why it exists: the CLI must work on a machine with no server and no hub, and the trainer rolls
 out with its own policy model (wrapped with `LocalBackend(model, tokenizer)`, so the LoRA being
 trained is the one sampling). Stop strings are handled by transformers' `StopStringCriteria`
-(`stop_strings=` + `tokenizer=`), which matches on decoded text across token boundaries, so
+Stop strings are matched on decoded text of the *generated* tokens only (`_StopOnStrings`; the
+stock `stop_strings=` option also matches across the prompt boundary, which vLLM does not), so
 `</tool_call>` stops generation whether the tokenizer has it as one token or as several.
 
 Concurrency: `generate` runs in a worker thread (the event loop keeps serving MCP and other
@@ -62,6 +63,7 @@ class LocalBackend:
     def _generate(self, prompt_ids: list[int], max_tokens: int, temperature: float, top_p: float,
                   stop: list[str], seed: int | None) -> Generation:
         import torch
+        from transformers import StoppingCriteriaList
 
         kwargs: dict[str, Any] = dict(max_new_tokens=max_tokens, return_dict_in_generate=True,
                                       output_logits=self.want_logprobs, pad_token_id=self.pad_id,
@@ -71,7 +73,7 @@ class LocalBackend:
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if stop:
-            kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+            kwargs["stopping_criteria"] = StoppingCriteriaList([_StopOnStrings(self.tokenizer, stop, len(prompt_ids))])
         device = next(self.model.parameters()).device
         input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=device)
         with self._lock:
@@ -102,6 +104,44 @@ class LocalBackend:
         if hit is not None:
             return Generation(token_ids=new, logprobs=logprobs, text=text, finish_reason="stop", stop_reason=hit)
         return Generation(token_ids=new, logprobs=logprobs, text=text, finish_reason="length")
+
+
+def _stop_criteria_class() -> type:
+    from transformers import StoppingCriteria
+
+    class StopOnStrings(StoppingCriteria):
+        """Stop when a stop string appears in the text of the generated tokens (not the prompt).
+
+        Checked after every token on a short decoded window, so the cost does not grow with length:
+        a stop string of n characters spans at most n tokens, and the first time it appears it
+        ends in the newest token."""
+
+        def __init__(self, tokenizer: Any, stop: list[str], prompt_len: int):
+            self.tokenizer, self.stop, self.prompt_len = tokenizer, list(stop), prompt_len
+            self.window = max(len(x) for x in stop) + 1
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            done = []
+            for row in input_ids:
+                new = row[self.prompt_len:][-self.window:].tolist()
+                text = self.tokenizer.decode(new, skip_special_tokens=False)
+                done.append(any(x in text for x in self.stop))
+            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+    return StopOnStrings
+
+
+def _StopOnStrings(tokenizer: Any, stop: list[str], prompt_len: int) -> Any:  # noqa: N802 - a factory
+    """Build the stopping criterion (transformers is imported only when the local engine runs)."""
+    global _STOP_CLS
+    if _STOP_CLS is None:
+        _STOP_CLS = _stop_criteria_class()
+    return _STOP_CLS(tokenizer, stop, prompt_len)
+
+
+_STOP_CLS: type | None = None
 
 
 def _stop_hit(tokenizer: Any, ids: list[int], text: str, stop: list[str]) -> str | None:
