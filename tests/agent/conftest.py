@@ -159,3 +159,11 @@ def proto():
     from types import SimpleNamespace
 
     return SimpleNamespace(problem=PROTO_PROBLEM, sequence=proto_sequence, step1=PROTO_STEP1, step2=PROTO_STEP2)
+
+
+@pytest.fixture(scope="session")
+def net():
+    """Loopback helpers for tests that start their own servers."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(free_port=free_port, wait_port=wait_port)
