@@ -55,7 +55,7 @@ def load_problems(source: str, *, problem_field: str = "problem", answer_field: 
     ds = ds.select_columns([problem_field, answer_field])
     ds = ds.map(lambda r: {"prompt": str(r[problem_field] or "").strip(), "answer": str(r[answer_field] or "").strip()},
                 remove_columns=ds.column_names)
-    ds = ds.filter(lambda r: bool(r["prompt"]) and bool(r["answer"]))
+    ds = ds.select_columns(["prompt", "answer"]).filter(lambda r: bool(r["prompt"]) and bool(r["answer"]))
     if len(ds) == 0:
         raise ValueError(f"dataset {source!r}: no rows with both a problem and an answer")
     ds = ds.shuffle(seed=seed)
