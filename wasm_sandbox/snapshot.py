@@ -1,6 +1,7 @@
 """Build, once per machine, the pre-initialised interpreter snapshot and its compiled form.
 
-Why: importing sympy + mpmath + numpy inside wasm costs ~1.6 s. `wasmtime wizer` runs an export
+Why: importing sympy + mpmath + numpy inside wasm costs ~1.6 s, and scipy's common
+submodules another ~2 s; numpy.random alone (imported lazily by numpy) costs 13 ms. `wasmtime wizer` runs an export
 once and writes a module whose memory already holds the result, so every fresh instance starts
 with them imported (~15 ms instead). Compiling that module takes minutes on 2 cores, so the
 compiled code is serialised into the cache and later loaded with `Module.deserialize_file`
@@ -33,7 +34,9 @@ from .wasm_patch import EXPORT, add_init_export
 
 DRIVER_FILE = "<deepmath-driver>"
 WARM_UP = """\
-import sympy, mpmath, numpy
+import sympy, mpmath, numpy, numpy.random, numpy.polynomial, numpy.fft
+import scipy.special, scipy.optimize, scipy.integrate, scipy.linalg, scipy.stats
+numpy.random.seed(0)
 import ast, linecache, traceback, json, fractions, decimal, statistics, itertools, functools
 import collections, heapq, bisect, re, string, datetime, cmath, operator, numbers
 _x = sympy.Symbol('x')
