@@ -152,3 +152,9 @@ def test_sys_exit_and_exit_are_errors_not_crashes(sandbox):
     r = sandbox.run("exit()")
     assert r.status == "error" and r.error.type == "SystemExit"
     assert sandbox.run("2 + 2").value == "4"
+
+
+def test_stdin_is_empty_and_interactive_helpers_do_not_block(sandbox):
+    assert sandbox.run("input()").error.type == "EOFError"
+    r = sandbox.run("breakpoint()\nhelp(len)\n'done'")
+    assert r.status == "ok" and r.value == "'done'" and "len(obj" in r.stdout
