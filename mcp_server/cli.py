@@ -74,12 +74,16 @@ def stdout_to_stderr() -> Iterator[None]:
 
 
 def _configure_logging(level: str) -> None:
+    """Plain log lines on stderr. Below DEBUG the SDK and uvicorn only report warnings: their INFO
+    lines (one per request) would drown ours and cost time on every call."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("deepmath").setLevel(min(logging.INFO, logging.getLevelName(level)))
+    quiet = logging.DEBUG if level == "DEBUG" else max(logging.WARNING, logging.getLevelName(level))
+    for name in ("mcp", "uvicorn", "httpx", "sse_starlette"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 def serve(cfg: ServerConfig) -> None:
@@ -134,6 +138,13 @@ def main(argv: list[str] | None = None) -> None:
         serve(cfg)
     except KeyboardInterrupt:
         pass
+    # Served and closed cleanly. Skip interpreter finalisation: with wasmtime 49 the WASI runtime's
+    # worker threads can abort the process (a Rust panic, SIGABRT) while Python tears down, which
+    # would turn a clean shutdown into a crash exit for the client that spawned us.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ class ServerConfig(BaseModel):
     session_idle_s: float = Field(default=600.0, gt=0, description="a session idle this long is dropped")
     max_concurrency: int = Field(default=8, ge=1, description="snippets running at once; the rest queue")
     max_code_bytes: int = Field(default=256 * 1024, ge=1, description="largest accepted `code` argument")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     def sandbox_limits(self):  # -> wasm_sandbox.Limits (imported lazily: the CLI parses flags first)
         """The sandbox limits these settings imply."""

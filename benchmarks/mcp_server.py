@@ -1,0 +1,226 @@
+"""How much MCP costs on top of the sandbox, and how the server behaves under load.
+
+    python benchmarks/mcp_server.py [--calls 300] [--seconds 4] [--server-concurrency 8]
+
+Everything is measured in the same run, against a baseline taken in the same run:
+1. Round trip of a trivial `run_python` (warm session, and fresh instance) over stdio and over
+   streamable HTTP, next to a direct in-process `Sandbox.run` of the same code: p50/p99 and the
+   overhead (MCP p50 - direct p50, and the ratio).
+2. Throughput (calls/s) of trivial calls over HTTP with 1, 4, 16 and 64 concurrent clients, each
+   client its own MCP connection and session.
+3. Mixed load over HTTP: 16 clients, a quarter of the calls are infinite loops stopped by a 0.5 s
+   deadline. For the normal calls: latency p50/p99/max, server-side queue wait, and how many waited
+   longer than their own run time plus the queue the cap promises (ceil(clients / slots) deadlines).
+
+Targets from issue 3: overhead <= 3 ms p50; >= 200 calls/s with 16 HTTP clients on 2 cores; no
+normal call beyond its promise under the mixed load. The server and this client share the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+import anyio
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+
+TRIVIAL = "1 + 1"
+LOOP = "while True: pass"
+
+
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, max(0, math.ceil(q / 100 * len(s)) - 1))]
+
+
+def summary(xs: list[float]) -> str:
+    return f"p50 {pct(xs, 50):7.2f} ms   p99 {pct(xs, 99):7.2f} ms   (n={len(xs)})"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HttpServer:
+    def __init__(self, flags: list[str]):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mcp_server", "--transport", "http", "--port", str(self.port), *flags],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the HTTP server did not start")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def direct_baseline(n: int) -> dict[str, list[float]]:
+    """Round trips of `Sandbox.run` called directly, in this process."""
+    from wasm_sandbox import Sandbox
+
+    out: dict[str, list[float]] = {"session": [], "fresh": []}
+    with Sandbox() as sb:
+        sb.run(TRIVIAL, session_id="warm")
+        for mode in ("session", "fresh"):
+            for _ in range(n):
+                t = time.perf_counter()
+                r = sb.run(TRIVIAL, session_id="warm" if mode == "session" else None)
+                out[mode].append((time.perf_counter() - t) * 1000)
+                assert r.status == "ok", r
+    return out
+
+
+async def mcp_round_trips(target, n: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"session": [], "fresh": []}
+    async with Client(target) as client:
+        await client.call_tool("run_python", {"code": TRIVIAL, "session_id": "warm"})
+        for mode in ("session", "fresh"):
+            args = {"code": TRIVIAL, **({"session_id": "warm"} if mode == "session" else {})}
+            for _ in range(n):
+                t = time.perf_counter()
+                r = await client.call_tool("run_python", args)
+                out[mode].append((time.perf_counter() - t) * 1000)
+                assert not r.is_error, r
+    return out
+
+
+async def throughput(url: str, clients: int, seconds: float) -> float:
+    """Trivial calls/s with `clients` concurrent MCP connections, each in its own session."""
+    done = 0
+    ready = anyio.Event()
+    stop_at = 0.0
+    connected = 0
+
+    async def client_loop():
+        nonlocal done, connected
+        sid = uuid.uuid4().hex
+        async with Client(url) as c:
+            await c.call_tool("run_python", {"code": TRIVIAL, "session_id": sid})
+            connected += 1
+            if connected == clients:
+                ready.set()
+            await ready.wait()
+            while time.perf_counter() < stop_at:
+                r = await c.call_tool("run_python", {"code": TRIVIAL, "session_id": sid})
+                assert not r.is_error, r
+                done += 1
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(clients):
+            tg.start_soon(client_loop)
+        await ready.wait()
+        start = time.perf_counter()
+        stop_at = start + seconds
+    return done / (time.perf_counter() - start)
+
+
+async def mixed_load(url: str, clients: int, seconds: float, slots: int, loop_timeout: float) -> None:
+    rng = random.Random(0)
+    normal: list[tuple[float, float, float]] = []  # (latency ms, server run ms, server queue ms)
+    loops = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def client_loop():
+        nonlocal loops
+        async with Client(url) as c:
+            while time.perf_counter() < stop_at:
+                if rng.random() < 0.25:
+                    r = await c.call_tool("run_python", {"code": LOOP, "timeout_s": loop_timeout})
+                    assert r.structured_content["status"] == "timeout", r
+                    loops += 1
+                else:
+                    t = time.perf_counter()
+                    r = await c.call_tool("run_python", {"code": f"sum(range({rng.randint(1, 10_000)}))"})
+                    lat = (time.perf_counter() - t) * 1000
+                    assert not r.is_error, r
+                    normal.append((lat, r.structured_content["duration_ms"], r.structured_content["queue_ms"]))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(clients):
+            tg.start_soon(client_loop)
+
+    promised_queue_ms = math.ceil(clients / slots) * loop_timeout * 1000
+    slack_ms = 50.0  # transport and scheduling on a shared 2-core machine
+    late = [x for x in normal if x[0] > x[1] + promised_queue_ms + slack_ms]
+    print(f"  {len(normal)} normal calls, {loops} loops stopped at {loop_timeout} s; "
+          f"{clients} clients, {slots} slots")
+    print(f"  normal latency   {summary([x[0] for x in normal])}   max {max(x[0] for x in normal):.1f} ms")
+    print(f"  server queue     {summary([x[2] for x in normal])}   max {max(x[2] for x in normal):.1f} ms")
+    print(f"  promise: run time + {promised_queue_ms:.0f} ms queue (+{slack_ms:.0f} ms slack); "
+          f"calls beyond it: {len(late)}")
+
+
+def overhead_table(direct, stdio, http) -> None:
+    for mode in ("session", "fresh"):
+        d50 = pct(direct[mode], 50)
+        print(f"\n[{mode}] {'warm session instance' if mode == 'session' else 'fresh instance per call'}")
+        print(f"  direct Sandbox.run  {summary(direct[mode])}")
+        for name, xs in (("MCP stdio", stdio[mode]), ("MCP HTTP", http[mode])):
+            p50 = pct(xs, 50)
+            print(f"  {name:<18}  {summary(xs)}   overhead p50 {p50 - d50:+6.2f} ms  ratio {p50 / d50:5.1f}x")
+
+
+async def amain(args) -> None:
+    flags = ["--max-concurrency", str(args.server_concurrency), "--log-level", "WARNING"]
+    print(f"machine: {os.cpu_count()} cores; server flags: {' '.join(flags)}")
+    direct = await anyio.to_thread.run_sync(direct_baseline, args.calls)
+    stdio = await mcp_round_trips(StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", *flags]),
+                                  args.calls)
+    server = HttpServer(flags)
+    try:
+        http = await mcp_round_trips(server.url, args.calls)
+        print("\n== 1. round trip of a trivial run_python ==")
+        overhead_table(direct, stdio, http)
+
+        print("\n== 2. throughput over HTTP (trivial calls, warm sessions) ==")
+        rates = {}
+        for k in (1, 4, 16, 64):
+            rates[k] = await throughput(server.url, k, args.seconds)
+            print(f"  {k:>3} clients: {rates[k]:7.1f} calls/s   ({rates[k] / rates[1]:4.2f}x one client)")
+    finally:
+        server.stop()
+
+    print("\n== 3. mixed load over HTTP: a quarter of calls are infinite loops ==")
+    slots = args.server_concurrency
+    server = HttpServer(flags)
+    try:
+        await mixed_load(server.url, clients=16, seconds=args.seconds * 2, slots=slots, loop_timeout=0.5)
+    finally:
+        server.stop()
+    print(f"\nmedian direct warm call {statistics.median(direct['session']):.2f} ms")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--calls", type=int, default=300, help="sequential calls per round-trip series")
+    p.add_argument("--seconds", type=float, default=4.0, help="duration of each throughput run")
+    p.add_argument("--server-concurrency", type=int, default=8, help="the server's --max-concurrency")
+    anyio.run(amain, p.parse_args())
+
+
+if __name__ == "__main__":
+    main()
