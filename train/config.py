@@ -38,7 +38,8 @@ class TrainConfig:
     # -- what to train -----------------------------------------------------------------------------
     model: str = _f("Qwen/Qwen3-4B-Thinking-2507", "base model: hub id or local checkpoint directory")
     dataset: str = _f("openmath-tir", "training problems: 'openmath-tir' (OpenMathReasoning TIR problems "
-                                      "with answers), 'champ' (270 CHAMP problems, offline) or a local "
+                                      "with answers; hub), 'champ' (270 CHAMP problems, offline), "
+                                      "'hf:OWNER/NAME[:SPLIT]' (any hub dataset) or a local "
                                       ".jsonl/.json/.parquet/.csv file")
     problem_field: str = _f("problem", "column holding the problem text (local files and hub datasets)")
     answer_field: str = _f("answer", "column holding the gold final answer")
