@@ -6,7 +6,7 @@ backend, so the context the model saw at step k is a prefix of the final sequenc
 model text is never re-tokenized. Tool output is the only text this module tokenizes.
 
 Stop rules (DESIGN.md §3): the model's EOS; a `\\boxed{}` written outside the thinking block;
-`max_steps` generate calls; the token budget (`max_tokens` of the model's own tokens in total,
+`max_steps` model turns (a turn ends at a tool call); the token budget (`max_tokens` of the model's own tokens in total,
 `max_tokens_per_step` per call, and the optional context window `max_context`).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import anyio
@@ -33,20 +33,27 @@ log = logging.getLogger(__name__)
 TOOL_OPEN, TOOL_CLOSE = "<tool_call>", "</tool_call>"
 OUTPUT_TEMPLATE = "\n```output\n{text}\n```\n"
 
+EventHook = Callable[[str, Trajectory, Any], None]
+
+
+def _no_event(kind: str, traj: Trajectory, payload: Any) -> None:
+    return None
+
 
 class AgentConfig(BaseModel):
     """Knobs of one run. `max_tokens` counts only the model's own tokens (tool output is free)."""
 
     max_tokens: int = Field(5000, ge=1)
     max_tokens_per_step: int = Field(1024, ge=1)
-    max_steps: int = Field(8, ge=1, description="generate calls per trajectory")
+    max_steps: int = Field(8, ge=1, description="model turns per trajectory (a turn ends at a tool call); "
+                                                 "the turn that would exceed it ends the run unexecuted")
     temperature: float = Field(0.7, ge=0.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
     mode: Literal["agent", "plain"] = "agent"
     prompt_version: str = DEFAULT_VERSION
     tool_timeout_s: float | None = Field(None, description="per-snippet timeout sent to run_python")
     max_context: int | None = Field(None, description="model context window; caps prompt + completion")
-    seed: int | None = Field(None, description="base seed; step k of trajectory i uses seed + 1000*i + k")
+    seed: int | None = Field(None, description="base seed; request k of trajectory i uses seed + 1000*i + k")
 
 
 def _strip_fences(code: str) -> str:
@@ -125,9 +132,14 @@ class Agent:
         return self.tokenizer.decode(list(ids), skip_special_tokens=False)
 
     # -- one trajectory -------------------------------------------------------------------------------
-    async def run(self, problem: str, *, seed: int | None = None) -> Trajectory:
-        """Run one problem to the end. Raises AgentError if the backend or executor fails."""
+    async def run(self, problem: str, *, seed: int | None = None, on_event: EventHook | None = None) -> Trajectory:
+        """Run one problem to the end. Raises AgentError if the backend or executor fails.
+
+        `on_event(kind, trajectory, payload)` (optional) sees the run as it happens: "delta" with the
+        text of each generate call (provisional: the current turn), "segments" when `segments`
+        grew (the provisional text is now final), "done" at the end."""
         cfg = self.config
+        emit = on_event or _no_event
         text = self.prompt_text(problem)
         run = _Run(problem, list(self.tokenizer.encode(text, add_special_tokens=False)), self.prompt.version,
                    thinking_open(text))
@@ -136,8 +148,9 @@ class Agent:
         stop = [TOOL_CLOSE] if cfg.mode == "agent" else []
         t0 = time.perf_counter()
         model_s = tool_s = 0.0
+        turn, calls = 1, 0  # a turn ends at a tool call or at the end; a turn may take several calls
         try:
-            for step in range(cfg.max_steps):
+            while True:
                 remaining = cfg.max_tokens - traj.model_tokens
                 if cfg.max_context is not None:
                     remaining = min(remaining, cfg.max_context - len(traj.prompt_ids) - len(traj.completion_ids))
@@ -148,10 +161,14 @@ class Agent:
                 gen = await self.backend.generate(
                     traj.prompt_ids + traj.completion_ids, max_tokens=min(cfg.max_tokens_per_step, remaining),
                     temperature=cfg.temperature, top_p=cfg.top_p, stop=stop,
-                    seed=None if seed is None else seed + step)
+                    seed=None if seed is None else seed + calls)
                 model_s += time.perf_counter() - ts
+                calls += 1
+                if not gen.token_ids:
+                    raise AgentError(f"the backend returned no tokens (finish_reason {gen.finish_reason!r})")
                 gen_text = self._decode(gen.token_ids)
                 run.add_model(gen, gen_text)
+                emit("delta", traj, gen_text)
 
                 if gen.finish_reason == "stop" and cfg.mode == "agent" and TOOL_CLOSE in run.turn_text:
                     before = run.model_text[: len(run.model_text) - len(run.turn_text)]
@@ -160,10 +177,11 @@ class Agent:
                     if code is not None:
                         traj.segments.append(Segment(kind="code", text=code))
                     run.turn_text = ""
+                    emit("segments", traj, None)
                     if boxed_outside_thinking(before + prose, run.think_open_at_start) is not None:
                         traj.finish_reason = "answer"  # answered, then started another call: the answer stands
                         break
-                    if step == cfg.max_steps - 1:
+                    if turn >= cfg.max_steps:
                         traj.finish_reason = "max_steps"
                         break
                     ts = time.perf_counter()
@@ -172,6 +190,8 @@ class Agent:
                     out_ids = list(self.tokenizer.encode(OUTPUT_TEMPLATE.format(text=result.text),
                                                          add_special_tokens=False))
                     run.add_tool(out_ids, result)
+                    emit("segments", traj, None)
+                    turn += 1
                     continue
 
                 if gen.finish_reason == "length":
@@ -179,9 +199,6 @@ class Agent:
                             cfg.max_context is not None
                             and len(traj.prompt_ids) + len(traj.completion_ids) >= cfg.max_context):
                         traj.finish_reason = "budget"
-                        break
-                    if step == cfg.max_steps - 1:
-                        traj.finish_reason = "max_steps"
                         break
                     continue  # the per-step cap cut the text; keep generating from the same sequence
                 # EOS, or a stop string that did not close a call (plain mode has none)
@@ -195,6 +212,8 @@ class Agent:
                 await self._reset(session_id)
         traj.completion_text = self._decode(traj.completion_ids)
         traj.answer = extract_answer(run.model_text)
+        emit("segments", traj, None)
+        emit("done", traj, None)
         return traj
 
     @staticmethod
@@ -224,9 +243,12 @@ class Agent:
 
     # -- many trajectories ----------------------------------------------------------------------------
     async def run_many(self, problems: Sequence[str], *, concurrency: int = 64, return_exceptions: bool = False,
-                       seeds: Sequence[int | None] | None = None) -> list[Trajectory | BaseException]:
+                       seeds: Sequence[int | None] | None = None,
+                       on_event: Callable[[int, str, Trajectory, Any], None] | None = None,
+                       ) -> list[Trajectory | BaseException]:
         """Run many problems concurrently (at most `concurrency` at once), results in input order.
 
+        `on_event(index, kind, trajectory, payload)` relays each run's events (see `run`).
         With `return_exceptions=True` a failed trajectory's exception takes its slot; otherwise the
         first failure cancels the rest and propagates."""
         if seeds is None:
@@ -238,7 +260,8 @@ class Agent:
         async def one(i: int) -> None:
             async with limiter:
                 try:
-                    results[i] = await self.run(problems[i], seed=seeds[i])
+                    hook = None if on_event is None else (lambda k, t, p, i=i: on_event(i, k, t, p))
+                    results[i] = await self.run(problems[i], seed=seeds[i], on_event=hook)
                 except Exception as exc:
                     if not return_exceptions:
                         raise

@@ -17,10 +17,10 @@ import shlex
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, TextIO
 
 import anyio
-from mcp import Client, StdioServerParameters
+from mcp import Client, StdioServerParameters, stdio_client
 
 from agent_client.errors import AgentError
 from agent_client.executor import ToolResult
@@ -32,10 +32,11 @@ class McpExecutor:
     """Use as `async with McpExecutor.stdio([...]) as ex` or `async with McpExecutor.http(url) as ex`."""
 
     def __init__(self, server: StdioServerParameters | str, *, call_timeout_s: float = 300.0,
-                 describe: str | None = None):
+                 describe: str | None = None, errlog: TextIO | None = None):
         self._server = server
         self.call_timeout_s = call_timeout_s
         self.describe = describe or (server if isinstance(server, str) else shlex.join([server.command, *server.args]))
+        self.errlog = errlog  # where a stdio server's stderr goes (default: ours)
         self._client: Client | None = None
         self._stack: AsyncExitStack | None = None
 
@@ -43,7 +44,9 @@ class McpExecutor:
     @classmethod
     def stdio(cls, command: Sequence[str] | str = ("deepmath-mcp",), *, env: dict[str, str] | None = None,
               cwd: str | None = None, **kw: Any) -> McpExecutor:
-        """Spawn the server as a subprocess and speak MCP over its stdin/stdout."""
+        """Spawn the server as a subprocess and speak MCP over its stdin/stdout.
+
+        `errlog=` (a text file) receives the server's stderr instead of this process's stderr."""
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not argv:
             raise ValueError("empty MCP server command")
@@ -57,7 +60,10 @@ class McpExecutor:
     async def __aenter__(self) -> McpExecutor:
         stack = AsyncExitStack()
         try:
-            client = Client(self._server, mode="legacy", read_timeout_seconds=self.call_timeout_s)
+            target: Any = self._server
+            if isinstance(target, StdioServerParameters) and self.errlog is not None:
+                target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
+            client = Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s)
             self._client = await stack.enter_async_context(client)
         except BaseException as exc:
             await stack.aclose()

@@ -99,3 +99,24 @@ async def test_local_engine_runs_the_protocol_with_real_mcp(protocol_model_dir, 
     assert [s.kind for s in traj.segments] == ["text", "code", "tool", "text"]
     assert traj.segments[2].text == "43" and traj.segments[2].status == "ok"
     assert traj.logprobs is not None and len(traj.logprobs) == len(completion)
+
+
+@pytest.mark.anyio
+async def test_prefix_kv_cache_changes_nothing_but_speed(tiny_model_dir):
+    cached = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=2)
+    plain = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0)
+    tok = cached.tokenizer
+    kw = dict(temperature=1.0, top_p=0.9, stop=[])
+    p = _prompt(tok) * 4  # long enough to be worth caching
+    a1 = await cached.generate(p, max_tokens=10, seed=1, **kw)
+    tool = tok.encode("\n```output\n42\n```\n", add_special_tokens=False)  # appended like a tool result
+    a2 = await cached.generate(p + a1.token_ids + tool, max_tokens=10, seed=2, **kw)
+    assert cached.kv_hits >= len(p) + len(a1.token_ids) - 1  # the second call reused the first's prefix
+    b1 = await plain.generate(p, max_tokens=10, seed=1, **kw)
+    b2 = await plain.generate(p + b1.token_ids + tool, max_tokens=10, seed=2, **kw)
+    assert (a1.token_ids, a2.token_ids) == (b1.token_ids, b2.token_ids)
+    assert torch.allclose(torch.tensor(a2.logprobs), torch.tensor(b2.logprobs), atol=1e-4)
+    cached.clear_cache()
+    hits = cached.kv_hits
+    await cached.generate(p, max_tokens=2, seed=1, **kw)
+    assert cached.kv_hits == hits

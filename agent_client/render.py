@@ -1,0 +1,113 @@
+"""Terminal rendering of trajectories with rich: what `deepmath-agent` shows while a run happens.
+
+Why a separate module: the loop reports events (`Agent.run(on_event=...)`) and knows nothing about
+terminals; this module turns a (possibly still growing) Trajectory into renderables — thinking
+dimmed, code as highlighted panels, tool results as panels titled with their status and latency,
+the final answer emphasised, and a token/time summary — and does the majority vote for --samples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from agent_client.answer import THINK_CLOSE, THINK_OPEN
+from agent_client.trajectory import Trajectory
+
+STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "memory": "yellow", "crashed": "red"}
+SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>")  # chat-template markers such as <|im_end|> are not prose
+
+
+def _prose(text: str, thinking: bool) -> tuple[Text, bool]:
+    """Styled prose: thinking parts dimmed, tags removed. Returns the text and the state after it."""
+    out = Text()
+    pos = 0
+    for m in re.finditer(re.escape(THINK_OPEN) + "|" + re.escape(THINK_CLOSE), text):
+        out.append(SPECIAL.sub("", text[pos:m.start()]), style="dim italic" if thinking else "")
+        thinking = m.group() == THINK_OPEN
+        pos = m.end()
+    out.append(SPECIAL.sub("", text[pos:]), style="dim italic" if thinking else "")
+    return out, thinking
+
+
+def trajectory_view(traj: Trajectory, pending: str = "", *, thinking_at_start: bool = False) -> RenderableType:
+    """The segments so far, plus `pending` (text of the current turn not yet cut into segments)."""
+    parts: list[RenderableType] = []
+    thinking = thinking_at_start
+    for seg in traj.segments:
+        if seg.kind == "text":
+            styled, thinking = _prose(seg.text.strip("\n"), thinking)
+            if styled.plain.strip():
+                parts.append(styled)
+        elif seg.kind == "code":
+            parts.append(Panel(Syntax(seg.text, "python", theme="ansi_dark", word_wrap=True),
+                               title="python", title_align="left", border_style="blue"))
+        else:
+            style = STATUS_STYLE.get(seg.status or "", "white")
+            title = f"output · [{style}]{seg.status}[/] · {seg.latency_ms or 0:.0f} ms"
+            parts.append(Panel(Text(seg.text or "(no output)"), title=title, title_align="left", border_style=style))
+    if pending.strip():
+        styled, _ = _prose(pending, thinking)
+        parts.append(styled)
+    return Group(*parts)
+
+
+def answer_panel(traj: Trajectory) -> RenderableType:
+    if traj.answer is None:
+        return Panel(Text(f"no \\boxed{{}} answer (finish: {traj.finish_reason})", style="yellow"),
+                     title="answer", border_style="yellow")
+    return Panel(Text(traj.answer, style="bold"), title="answer", border_style="bold green", expand=False)
+
+
+def summary(traj: Trajectory) -> Text:
+    t = traj.timings
+    return Text.assemble(
+        ("finish ", "dim"), traj.finish_reason, ("  ·  tokens ", "dim"), f"{traj.model_tokens} model",
+        ("/", "dim"), f"{traj.tool_tokens} tool", ("  ·  tool calls ", "dim"), str(traj.tool_calls),
+        (f" ({traj.tool_errors} failed)" if traj.tool_errors else "", "red"),
+        ("  ·  time ", "dim"), f"{t.get('wall_s', 0):.1f}s",
+        (f" (model {t.get('model_s', 0):.1f}s, tools {t.get('tool_s', 0):.1f}s)", "dim"))
+
+
+def normalize_answer(answer: str) -> str:
+    """A light canonical form for voting: spacing, `\\left`/`\\right`, `\\dfrac`, trailing period."""
+    a = answer.strip().strip("$").strip()
+    a = re.sub(r"\\(left|right)\b", "", a)
+    a = a.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\!", "")
+    a = re.sub(r"\s+", "", a)
+    return a.rstrip(".")
+
+
+def majority(answers: Sequence[str | None]) -> tuple[str | None, int, int]:
+    """(winning answer as first written, its votes, number of voters). None answers do not vote;
+    ties go to the answer that reached the top count first (deterministic)."""
+    voters = [(normalize_answer(a), a) for a in answers if a is not None and a.strip()]
+    if not voters:
+        return None, 0, 0
+    counts = Counter(n for n, _ in voters)
+    best = max(counts.values())
+    winner = next(n for n, _ in voters if counts[n] == best)
+    shown = next(a for n, a in voters if n == winner)
+    return shown, best, len(voters)
+
+
+def samples_table(trajs: Sequence[Trajectory | BaseException]) -> Table:
+    table = Table(title="samples", title_justify="left", show_edge=False)
+    for col, kw in (("#", {"justify": "right"}), ("answer", {}), ("finish", {}), ("model tok", {"justify": "right"}),
+                    ("tools", {"justify": "right"}), ("time", {"justify": "right"})):
+        table.add_column(col, **kw)
+    for i, t in enumerate(trajs):
+        if isinstance(t, BaseException):
+            table.add_row(str(i + 1), Text(f"{type(t).__name__}: {t}", style="red"), "error", "", "", "")
+        else:
+            table.add_row(str(i + 1), t.answer or Text("—", style="dim"), t.finish_reason, str(t.model_tokens),
+                          f"{t.tool_calls}" + (f" ({t.tool_errors}✗)" if t.tool_errors else ""),
+                          f"{t.timings.get('wall_s', 0):.1f}s")
+    return table
