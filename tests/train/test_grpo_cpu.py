@@ -3,10 +3,13 @@
 Real parts: the tiny transformer with a LoRA being trained, TRL's GRPOTrainer, agent_client's
 Agent + LocalBackend (the trainer's current policy samples), the MCP client and a `deepmath-mcp`
 subprocess running snippets in the wasm sandbox, the math-verify reward, peft save/load.
-Scripted part (said here, as the test rules ask): a random tiny model never writes a tool call,
-so the FIRST generate call of every trajectory plays a fixed `<tool_call>print(6*7)</tool_call>`;
-every later call is the real policy. And to exercise the drop path, the very first generate call
-of the run raises AgentError as a dead model endpoint would.
+Scripted part of the two-step run (said here, as the test rules ask): a random tiny model never
+writes a tool call, so the FIRST generate call of every other trajectory plays a fixed
+`<tool_call>print(6*7)</tool_call>` (each GRPO group then mixes code use 1 and 0, so the
+advantages, and the gradient, are not zero); every later call is the real policy. To exercise
+the drop path, the very first generate call of the run raises AgentError as a dead endpoint would.
+The last test has no scripting at all: a tiny model taught the protocol (conftest.py) writes the
+call itself.
 """
 
 from __future__ import annotations
@@ -223,3 +226,38 @@ def test_a_raising_reward_stops_training(tiny_model_dir, tmp_path):
     with pytest.raises(RewardError, match="grader exploded"):
         train(run)
     assert run.trainer.state.global_step == 0
+
+
+def test_unscripted_policy_tool_calls_flow_through_grpo(protocol_model, tmp_path):
+    """No scripting at all: the trainer's own policy (a tiny model taught the protocol) writes the tool call,
+    the real sandbox runs it, the output is loss-masked, and the real math-verify reward scores the answer."""
+    from datasets import Dataset
+
+    from train.trainer import build, train
+
+    cfg = _config(protocol_model.dir, tmp_path, max_steps=1, save_steps=0, max_tokens=40, max_tokens_per_step=40,
+                  agent_max_steps=3, temperature_start=0.3, temperature_end=0.3)
+    rows = [{"prompt": protocol_model.problem, "answer": protocol_model.answer}] * 2
+    run = build(cfg, train_dataset=Dataset.from_list(rows))
+    seen = []
+    orig = run.trainer._compute_loss
+    run.trainer._compute_loss = lambda model, inputs: (seen.append(inputs["tool_mask"].clone()),
+                                                       orig(model, inputs))[1]
+    train(run)
+    tok = run.trainer.processing_class
+    trajs = [t for t in run.rollout.reports[-1].trajectories if t is not None]
+    assert len(trajs) == 4
+    with_tool = [t for t in trajs if t.tool_calls]
+    assert len(with_tool) >= 3  # low temperature: the taught call is reproduced (almost) every time
+    for t in trajs:
+        tools = [s for s in t.segments if s.kind == "tool"]
+        masked = [i for i, m in zip(t.completion_ids, t.mask) if m == 0]
+        assert masked == [i for s in tools for i in tok.encode(OUTPUT_TEMPLATE.format(text=s.text),
+                                                               add_special_tokens=False)]
+    assert any(s.status == "ok" and s.text.strip() == "42" for t in with_tool for s in t.segments if s.kind == "tool")
+    log = [h for h in run.trainer.state.log_history if "rewards/code_use/mean" in h][0]
+    assert log["rewards/code_use/mean"] == pytest.approx(sum(
+        any(s.kind == "tool" and s.status == "ok" for s in t.segments) for t in trajs) / 4)
+    assert log["rewards/accuracy/mean"] == pytest.approx(sum(t.answer == "42" for t in trajs) / 4)
+    assert log["rewards/accuracy/mean"] > 0
+    assert sum(int((m == 0).sum()) for m in seen[0]) == sum(t.tool_tokens for t in trajs)
