@@ -1,0 +1,152 @@
+"""Is a model's final answer equal to the reference answer? One function, used by eval and train.
+
+Why math-verify: benchmark answers are LaTeX written by people (`\\frac{1}{2}`, `[1,3)`,
+`30^\\circ`, `\\text{(C)}`, `10\\%`) and model answers are whatever the model boxed (`0.5`,
+`[1, 3)`, `30`, `C`). String comparison marks most correct answers wrong; math-verify parses both
+sides to sympy and compares them symbolically and numerically (6-decimal rounding).
+
+Why no timeouts here: math-verify's own timeouts use `signal.alarm`, which only works on the main
+thread, and grading runs inside worker threads (the eval runner, TRL reward functions). So both
+`parse` and `verify` are called with their timeouts disabled, and we guard against the one real
+hazard ourselves: an expression whose value has astronomically many digits (`2^{2^{2^{2^{20}}}}`)
+makes sympy's evaluation run for ever. `_too_big` estimates the size of every numeric power and
+factorial before `verify` and such answers are compared as strings only.
+
+Conventions (all decided by math-verify, tested in tests/eval/test_grading.py):
+  - the gold answer is LaTeX (a bare `\\frac12`, `$...$`, or a `\\boxed{}` are all accepted);
+  - the prediction is either the argument of the final `\\boxed{}` (what `Trajectory.answer`
+    holds) or a whole completion, in which case the last box after `</think>` is used;
+  - a prediction is *unparsable* when math-verify extracts nothing from it (None, empty, no
+    math at all); unparsable answers are never correct and never vote in maj@k.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+
+import sympy
+from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+from agent_client.answer import extract_answer
+
+Parsed = list  # what math_verify.parse returns: [sympy object, source string] or []
+
+_GOLD_CONFIG = (LatexExtractionConfig(),)
+_PRED_CONFIG = (LatexExtractionConfig(), ExprExtractionConfig())
+MAX_DIGITS = 10_000  # numbers larger than 10**MAX_DIGITS are not evaluated, only compared as text
+MAX_ANSWER_CHARS = 2_000  # a "final answer" longer than this is a runaway box, not an answer
+
+
+def _as_latex(text: str) -> str:
+    """Wrap a bare answer so math-verify's LaTeX extractor anchors on it."""
+    s = text.strip()
+    if "\\boxed" in s or "\\fbox" in s or (s.startswith("$") and s.endswith("$") and len(s) > 1):
+        return s
+    return f"$\\boxed{{{s}}}$"
+
+
+@functools.lru_cache(maxsize=65_536)
+def parse_gold(gold: str) -> Parsed:
+    """Parse a reference answer as LaTeX. Cached: the same gold is graded K times per problem."""
+    return parse(_as_latex(gold), extraction_config=_GOLD_CONFIG, parsing_timeout=None)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_pred(text: str) -> Parsed:
+    return parse(_as_latex(text), extraction_config=_PRED_CONFIG, parsing_timeout=None)
+
+
+def parse_answer(prediction: str | None) -> Parsed:
+    """Parse a model answer; `[]` means unparsable.
+
+    `prediction` may be the boxed argument itself or a whole completion (then the last box after
+    `</think>` is taken, as the agent does)."""
+    if prediction is None:
+        return []
+    text = prediction
+    if "\\boxed" in text or "\\fbox" in text:
+        boxed = extract_answer(text)
+        if boxed is None:  # a box that never closed: the run was cut off mid-answer
+            return []
+        text = boxed
+    text = text.strip()
+    if not text or len(text) > MAX_ANSWER_CHARS:
+        return []
+    return _parse_pred(text)
+
+
+def _log10_size(e) -> float:
+    """Rough upper bound of log10 |value| for numeric sub-expressions (inf when hopeless)."""
+    if isinstance(e, sympy.Rational):  # Integer included; bit length avoids int->str limits
+        return max(abs(int(e.p)).bit_length(), int(e.q).bit_length()) * 0.30103
+    if isinstance(e, sympy.Float):
+        return max(float(sympy.log(abs(e) + 1, 10)), 0.0)
+    if isinstance(e, sympy.Pow):
+        base, exp = _log10_size(e.base), _log10_size(e.exp)
+        if exp > 15:  # exponent beyond 10**15: the value cannot be evaluated
+            return math.inf
+        return base * 10**exp
+    if isinstance(e, sympy.factorial):
+        n = _log10_size(e.args[0])
+        if n > 15:
+            return math.inf
+        k = 10**n
+        return k * math.log10(k + 1.0)
+    if e.args:
+        return sum(_log10_size(a) for a in e.args)
+    return 0.0
+
+
+def _too_big(parsed: Parsed) -> bool:
+    for obj in parsed:
+        if isinstance(obj, sympy.Basic):
+            for node in sympy.preorder_traversal(obj):
+                if isinstance(node, (sympy.Pow, sympy.factorial)) and _log10_size(node) > MAX_DIGITS:
+                    return True
+    return False
+
+
+def _strings(parsed: Parsed) -> set[str]:
+    return {"".join(p.split()) for p in parsed if isinstance(p, str)}
+
+
+def equivalent(gold: Parsed, pred: Parsed) -> bool:
+    """math-verify's comparison of two parsed answers (gold first: the order matters for sets
+    and relations), with the huge-number guard."""
+    if not gold or not pred:
+        return False
+    if _too_big(gold) or _too_big(pred):
+        return bool(_strings(gold) & _strings(pred))
+    return verify(gold, pred, timeout_seconds=None)
+
+
+def grade(prediction: str | None, gold: str) -> bool:
+    """True when the model's answer equals the reference answer (thread-safe, never raises on
+    malformed model output; an unparsable or missing answer is simply wrong)."""
+    return equivalent(parse_gold(gold), parse_answer(prediction))
+
+
+def cluster_answers(predictions: Sequence[str | None]) -> list[int | None]:
+    """Group equivalent answers for majority voting.
+
+    Returns, per prediction, the index of the earliest prediction it is equivalent to (its
+    cluster id), or None when it is unparsable. Each new answer is compared with the cluster
+    representatives in order of first appearance and joins the first that matches, so clusters
+    are deterministic and a cluster id is always the earliest sample of that cluster."""
+    reps: list[tuple[int, Parsed]] = []
+    out: list[int | None] = []
+    for i, pred in enumerate(predictions):
+        parsed = parse_answer(pred)
+        if not parsed:
+            out.append(None)
+            continue
+        for rep_id, rep in reps:
+            if equivalent(rep, parsed):
+                out.append(rep_id)
+                break
+        else:
+            reps.append((i, parsed))
+            out.append(i)
+    return out
