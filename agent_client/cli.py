@@ -57,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "API key from DEEPMATH_API_KEY or OPENAI_API_KEY")
     g.add_argument("--model", help="served model name (openai) or checkpoint directory (local)")
     g.add_argument("--tokenizer", help="tokenizer path or id for the chat template (default: --model)")
+    g.add_argument("--retries", type=int, default=5, help="retries (with backoff) when the server is unreachable")
     g.add_argument("--lora", help="peft LoRA adapter directory (local engine)")
     g = p.add_argument_group("sampling")
     g.add_argument("--samples", type=int, default=1, help="independent runs in parallel; majority vote")
@@ -119,7 +120,7 @@ async def resolve_engine(args: argparse.Namespace, err: Console) -> tuple[Any, A
     if engine == "openai":
         if args.lora:
             raise AgentError("--lora applies to the local engine; with vLLM serve the adapter and pass its --model name")
-        backend = OpenAIBackend(args.base_url or DEFAULT_BASE_URL, model=args.model)
+        backend = OpenAIBackend(args.base_url or DEFAULT_BASE_URL, model=args.model, max_retries=args.retries)
         name = await backend.resolve_model()
         tok = await anyio.to_thread.run_sync(_load_tokenizer, args.tokenizer or args.model or name)
         return backend, tok, f"{name} @ {backend.base_url}", False
@@ -151,7 +152,7 @@ def make_executor(args: argparse.Namespace, errlog: Any) -> McpExecutor | None:
         return McpExecutor.stdio(shlex.split(args.mcp_command), errlog=errlog)
     exe = shutil.which("deepmath-mcp")
     cmd = [exe] if exe else [sys.executable, "-m", "mcp_server"]
-    return McpExecutor.stdio([*cmd, "--log-level", "WARNING"], errlog=errlog)
+    return McpExecutor.stdio([*cmd, "--log-level", "WARNING"], errlog=errlog, describe="deepmath-mcp (stdio)")
 
 
 # -- one run, rendered live -----------------------------------------------------------------------------
@@ -270,11 +271,20 @@ def report(result: Trajectory | list[Trajectory | BaseException], args: argparse
     return 0 if ok else 2
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, console: Console | None = None, err: Console | None = None) -> int:
+    """Entry point; `console`/`err` can be injected (tests record them)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parse_args(argv)
-    console, err = Console(), Console(stderr=True)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # weight-loading bars would tear the live view
+        hf_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover - transformers is a core dependency
+        pass
+    console = console or Console()
+    err = err or Console(stderr=True)
     try:
         return anyio.run(amain, args, console, err)
     except AgentError as exc:
