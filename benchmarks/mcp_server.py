@@ -5,7 +5,9 @@
 Everything is measured in the same run, against a baseline taken in the same run:
 1. Round trip of a trivial `run_python` (warm session, and fresh instance) over stdio and over
    streamable HTTP, next to a direct in-process `Sandbox.run` of the same code: p50/p99 and the
-   overhead (MCP p50 - direct p50, and the ratio).
+   overhead (MCP p50 - direct p50, and the ratio). Two clients per transport: the official SDK
+   `Client`, and a minimal hand-written JSON-RPC client (blocking pipes / one httpx POST per call)
+   whose own cost is near zero, so its overhead is the server's.
 2. Throughput (calls/s) of trivial calls over HTTP with 1, 4, 16 and 64 concurrent clients, each
    client its own MCP connection and session.
 3. Mixed load over HTTP: 16 clients, a quarter of the calls are infinite loops stopped by a 0.5 s
@@ -19,6 +21,7 @@ normal call beyond its promise under the mixed load. The server and this client 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -30,6 +33,7 @@ import time
 import uuid
 
 import anyio
+import httpx
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -108,6 +112,61 @@ async def mcp_round_trips(target, n: int) -> dict[str, list[float]]:
     return out
 
 
+_INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+    "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
+_INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+def _call(i: int, mode: str) -> dict:
+    args = {"code": TRIVIAL, **({"session_id": "warm"} if mode == "session" else {})}
+    return {"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "run_python", "arguments": args}}
+
+
+def raw_stdio_round_trips(flags: list[str], n: int) -> dict[str, list[float]]:
+    """Newline-delimited JSON-RPC over the server's pipes, one request in flight."""
+    proc = subprocess.Popen([sys.executable, "-m", "mcp_server", *flags], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, bufsize=1)
+    out: dict[str, list[float]] = {"session": [], "fresh": []}
+
+    def rpc(msg: dict, reply: bool = True) -> str | None:
+        proc.stdin.write(json.dumps(msg) + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline() if reply else None
+
+    try:
+        rpc(_INIT)
+        rpc(_INITIALIZED, reply=False)
+        rpc(_call(1, "session"))
+        for mode in ("session", "fresh"):
+            for i in range(n):
+                t = time.perf_counter()
+                line = rpc(_call(i + 2, mode))
+                out[mode].append((time.perf_counter() - t) * 1000)
+                assert '"isError":false' in line, line[:300]
+    finally:
+        proc.stdin.close()
+        proc.wait(30)
+    return out
+
+
+def raw_http_round_trips(url: str, n: int) -> dict[str, list[float]]:
+    """One plain httpx POST per call on a kept-alive connection."""
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    out: dict[str, list[float]] = {"session": [], "fresh": []}
+    with httpx.Client(timeout=30) as http:
+        r = http.post(url, headers=headers, json=_INIT)
+        headers |= {"mcp-session-id": r.headers["mcp-session-id"], "mcp-protocol-version": "2025-06-18"}
+        http.post(url, headers=headers, json=_INITIALIZED)
+        http.post(url, headers=headers, json=_call(1, "session"))
+        for mode in ("session", "fresh"):
+            for i in range(n):
+                t = time.perf_counter()
+                r = http.post(url, headers=headers, json=_call(i + 2, mode))
+                out[mode].append((time.perf_counter() - t) * 1000)
+                assert '"isError":false' in r.text, r.text[:300]
+    return out
+
+
 async def throughput(url: str, clients: int, seconds: float) -> float:
     """Trivial calls/s with `clients` concurrent MCP connections, each in its own session."""
     done = 0
@@ -174,12 +233,13 @@ async def mixed_load(url: str, clients: int, seconds: float, slots: int, loop_ti
           f"calls beyond it: {len(late)}")
 
 
-def overhead_table(direct, stdio, http) -> None:
+def overhead_table(direct, series: dict[str, dict[str, list[float]]]) -> None:
     for mode in ("session", "fresh"):
         d50 = pct(direct[mode], 50)
         print(f"\n[{mode}] {'warm session instance' if mode == 'session' else 'fresh instance per call'}")
         print(f"  direct Sandbox.run  {summary(direct[mode])}")
-        for name, xs in (("MCP stdio", stdio[mode]), ("MCP HTTP", http[mode])):
+        for name, by_mode in series.items():
+            xs = by_mode[mode]
             p50 = pct(xs, 50)
             print(f"  {name:<18}  {summary(xs)}   overhead p50 {p50 - d50:+6.2f} ms  ratio {p50 / d50:5.1f}x")
 
@@ -190,11 +250,14 @@ async def amain(args) -> None:
     direct = await anyio.to_thread.run_sync(direct_baseline, args.calls)
     stdio = await mcp_round_trips(StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", *flags]),
                                   args.calls)
+    stdio_raw = await anyio.to_thread.run_sync(raw_stdio_round_trips, flags, args.calls)
     server = HttpServer(flags)
     try:
         http = await mcp_round_trips(server.url, args.calls)
+        http_raw = await anyio.to_thread.run_sync(raw_http_round_trips, server.url, args.calls)
         print("\n== 1. round trip of a trivial run_python ==")
-        overhead_table(direct, stdio, http)
+        overhead_table(direct, {"stdio, SDK client": stdio, "stdio, raw client": stdio_raw,
+                                "HTTP, SDK client": http, "HTTP, raw client": http_raw})
 
         print("\n== 2. throughput over HTTP (trivial calls, warm sessions) ==")
         rates = {}

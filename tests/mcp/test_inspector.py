@@ -58,7 +58,7 @@ def _check(target: list[str]) -> None:
 
 
 def test_inspector_over_stdio(sandbox_prepared):
-    _check([sys.executable, "-m", "mcp_server", "--log-level", "WARNING"])
+    _check([sys.executable, "-m", "mcp_server"])  # server flags would be taken by the Inspector
 
 
 def test_inspector_over_http(http_server):
