@@ -121,11 +121,10 @@ def build_server(cfg: ServerConfig, sandbox: "Sandbox", runner: SandboxRunner | 
         out = RunPythonResult(**result.model_dump(), timeout_s=effective, queue_ms=round(queue_ms, 3), notice=notice)
         log.debug("run_python session=%s status=%s %.1f ms (queued %.1f ms)", session_id, out.status,
                   out.duration_ms, queue_ms)
-        text = out.render()
-        if notice:
-            text = f"{text}\n\n[note: {notice}]" if text else f"[note: {notice}]"
+        # The text block is exactly ExecResult.render() (the agent feeds it to its model verbatim);
+        # what the server changed is reported in the structured fields (`notice`, `timeout_s`).
         return CallToolResult(
-            content=[TextContent(type="text", text=text)],
+            content=[TextContent(type="text", text=out.render())],
             structured_content=out.model_dump(mode="json"),
             is_error=out.status != "ok",
         )
