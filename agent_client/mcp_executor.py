@@ -16,7 +16,6 @@ import json
 import shlex
 import time
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
 from typing import Any, TextIO
 
 import anyio
@@ -38,7 +37,6 @@ class McpExecutor:
         self.describe = describe or (server if isinstance(server, str) else shlex.join([server.command, *server.args]))
         self.errlog = errlog  # where a stdio server's stderr goes (default: ours)
         self._client: Client | None = None
-        self._stack: AsyncExitStack | None = None
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -58,43 +56,77 @@ class McpExecutor:
         return cls(url, **kw)
 
     async def __aenter__(self) -> McpExecutor:
-        stack = AsyncExitStack()
+        self._closing = anyio.Event()
+        self._dead = anyio.Event()
+        self._error: BaseException | None = None
+        self._scopes: set[anyio.CancelScope] = set()
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
         try:
-            target: Any = self._server
-            if isinstance(target, StdioServerParameters) and self.errlog is not None:
-                target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
-            client = Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s)
-            self._client = await stack.enter_async_context(client)
+            await self._tg.start(self._own_connection)
         except BaseException as exc:
-            await stack.aclose()
+            self._closing.set()
+            await self._tg.__aexit__(None, None, None)
             if isinstance(exc, Exception):
                 raise AgentError(f"could not connect to the MCP server ({self.describe}): "
                                  f"{type(exc).__name__}: {exc}") from exc
             raise
-        self._stack = stack
         return self
 
+    async def _own_connection(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Hold the MCP connection in a task of its own.
+
+        Why: the SDK runs its transport in a task group; when the server dies, that group fails and
+        cancels the task that entered it. Entered here, the failure ends only this task: it is
+        recorded, in-flight calls are cancelled and turned into AgentError, and the trajectories'
+        tasks are never cancelled from under them."""
+        started = False
+        try:
+            target: Any = self._server
+            if isinstance(target, StdioServerParameters) and self.errlog is not None:
+                target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
+            async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
+                self._client = client
+                started = True
+                task_status.started()
+                await self._closing.wait()
+        except Exception as exc:
+            if not started:
+                raise
+            self._error = exc
+        finally:
+            self._client = None
+            self._dead.set()
+            for scope in list(self._scopes):
+                scope.cancel()
+
     async def __aexit__(self, *exc: object) -> None:
-        stack, self._stack, self._client = self._stack, None, None
-        if stack is not None:
-            try:
-                await stack.aclose()
-            except Exception:  # noqa: BLE001 - closing a transport whose server already died
-                if exc[0] is None:
-                    raise
+        self._closing.set()
+        await self._tg.__aexit__(None, None, None)
 
     # -- calls --------------------------------------------------------------------------------------
+    def _lost(self) -> AgentError:
+        err = self._error
+        detail = f": {type(err).__name__}: {_first_leaf(err)}" if err is not None else ""
+        return AgentError(f"the MCP connection to {self.describe} was lost{detail}")
+
     async def _call(self, tool: str, args: dict[str, Any]) -> Any:
-        if self._client is None:
-            raise AgentError("McpExecutor used outside `async with`")
-        try:
-            with anyio.fail_after(self.call_timeout_s):
-                return await self._client.call_tool(tool, args)
-        except TimeoutError as exc:
-            raise AgentError(f"MCP server ({self.describe}) did not answer {tool} within "
-                             f"{self.call_timeout_s}s") from exc
-        except Exception as exc:
-            raise AgentError(f"MCP call {tool} failed ({self.describe}): {type(exc).__name__}: {exc}") from exc
+        client = self._client
+        if self._dead.is_set() or client is None:
+            raise self._lost() if self._dead.is_set() else AgentError("McpExecutor used outside `async with`")
+        with anyio.CancelScope() as scope:
+            self._scopes.add(scope)
+            try:
+                with anyio.fail_after(self.call_timeout_s):
+                    return await client.call_tool(tool, args)
+            except TimeoutError as exc:
+                raise AgentError(f"MCP server ({self.describe}) did not answer {tool} within "
+                                 f"{self.call_timeout_s}s") from exc
+            except Exception as exc:
+                raise AgentError(f"MCP call {tool} failed ({self.describe}): {type(exc).__name__}: {exc}") from exc
+            finally:
+                self._scopes.discard(scope)
+        raise self._lost()  # the connection task cancelled this call: the server is gone
 
     async def run(self, code: str, session_id: str, timeout_s: float | None = None) -> ToolResult:
         """Run a snippet in the given sandbox session. Snippet failures come back as results."""
@@ -142,3 +174,10 @@ def _structured(res: Any) -> dict[str, Any] | None:
             return value
     return None
 
+
+
+def _first_leaf(exc: BaseException | None) -> str:
+    """The first concrete error inside (possibly nested) exception groups, for messages."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{exc}" if exc is not None else ""

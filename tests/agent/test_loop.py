@@ -206,3 +206,81 @@ async def test_bad_request_is_an_error_not_an_answer(scripted, tok):
     srv.handler.policy = broken
     with pytest.raises(AgentError, match="HTTP 400"):
         await agent.run("?")
+
+
+async def test_events_report_the_run_as_it_happens(scripted, tok, mcp_url):
+    srv = scripted(TWO_CALLS)
+    seen: list[tuple[str, int]] = []
+    async with McpExecutor.http(mcp_url) as ex:
+        agent = Agent(OpenAIBackend(srv.base_url), ex, tok, AgentConfig(max_tokens_per_step=8))
+        traj = await agent.run("q", on_event=lambda kind, t, payload: seen.append((kind, len(t.segments))))
+    kinds = [k for k, _ in seen]
+    assert kinds[-1] == "done" and kinds.count("done") == 1
+    assert kinds.count("delta") == len(srv.handler.requests)  # one per generate call
+    assert [n for k, n in seen if k == "segments"][:4] == [2, 3, 5, 6]  # text+code, tool, text+code, tool
+    assert traj.answer == "43"
+
+
+async def test_max_steps_counts_turns_not_requests(scripted, tok, mcp_url):
+    srv = scripted(TWO_CALLS)  # three turns, cut into many small requests
+    async with McpExecutor.http(mcp_url) as ex:
+        traj = await Agent(OpenAIBackend(srv.base_url), ex, tok,
+                           AgentConfig(max_steps=3, max_tokens_per_step=5)).run("q")
+    assert traj.finish_reason == "answer" and traj.tool_calls == 2 and len(srv.handler.requests) > 3
+
+
+async def test_stdio_transport(scripted, tok):
+    import shutil
+
+    if shutil.which("deepmath-mcp") is None:
+        pytest.skip("deepmath-mcp is not installed")
+    srv = scripted(TWO_CALLS)
+    async with McpExecutor.stdio(["deepmath-mcp", "--log-level", "WARNING"]) as ex:
+        traj = await Agent(OpenAIBackend(srv.base_url), ex, tok).run("q")
+        assert "sympy" in await ex.list_allowed_modules()
+    assert [s.text for s in traj.segments if s.kind == "tool"] == ["42", "43"]
+
+
+@pytest.mark.parametrize("transport", ["http", "stdio"])
+async def test_mcp_server_death_raises(scripted, tok, transport, tmp_path, net):
+    """The sandbox server dies between two tool calls: the run fails loudly, no canned answer."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+
+    exe = shutil.which("deepmath-mcp")
+    if exe is None:
+        pytest.skip("deepmath-mcp is not installed")
+    pid_file = tmp_path / "pid"
+    proc = None
+    if transport == "http":
+        port = net.free_port()
+        proc = subprocess.Popen([exe, "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+                                stderr=subprocess.DEVNULL)
+        net.wait_port(port, proc, 120)
+        pid_file.write_text(str(proc.pid))
+        executor = McpExecutor.http(f"http://127.0.0.1:{port}/mcp", call_timeout_s=20)
+    else:
+        executor = McpExecutor.stdio(["sh", "-c", f"echo $$ > {pid_file}; exec {exe} --log-level WARNING"],
+                                     call_timeout_s=20)
+
+    steps = list(TWO_CALLS)
+
+    def policy(text: str) -> str:
+        k = text[text.rfind("<|im_start|>assistant"):].count("```output")
+        if k == 1:  # after the first tool call: kill the server before the model's second call
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        return steps[k]
+
+    srv = scripted(None, policy=policy)
+    try:
+        async with executor as ex:
+            with pytest.raises(AgentError, match="MCP call run_python failed|MCP connection .* was lost") as info:
+                await Agent(OpenAIBackend(srv.base_url), ex, tok).run("q")
+            print(info.value)
+            with pytest.raises(AgentError):  # and it stays failed
+                await ex.run("1", "s")
+    finally:
+        if proc is not None:
+            proc.wait(10)
