@@ -4,8 +4,7 @@
 `reset_session` and `list_allowed_modules`; `mcp_server.cli` runs it on stdio or streamable HTTP.
 """
 
-from .config import ServerConfig
 from .runner import SandboxRunner
-from .server import RunPythonResult, SessionResetResult, build_server
+from .server import RunPythonResult, ServerConfig, SessionResetResult, build_server
 
 __all__ = ["ServerConfig", "SandboxRunner", "RunPythonResult", "SessionResetResult", "build_server"]

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import anyio
 
-from .config import ServerConfig
+from .server import ServerConfig
 
 log = logging.getLogger("deepmath.mcp")
 

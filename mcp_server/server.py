@@ -17,16 +17,15 @@ Why these shapes:
 # use its local settings, and the SDK evaluates annotations against module globals.
 import importlib.metadata
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from wasm_sandbox.result import ExecResult
+from wasm_sandbox import ExecResult, Limits
 
-from .config import ServerConfig
 from .runner import SandboxRunner
 
 if TYPE_CHECKING:
@@ -35,6 +34,45 @@ if TYPE_CHECKING:
 log = logging.getLogger("deepmath.mcp")
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:@\-]{1,128}$"
+
+
+# -- settings ------------------------------------------------------------------------------------
+# One validated object for the limits: they appear in the sandbox's `Limits`, in the tool descriptions
+# a model reads and in the published input schema, and must agree. The CLI, the tests and the
+# benchmark all build servers from it.
+
+Transport = Literal["stdio", "http"]
+
+
+class ServerConfig(BaseModel):
+    """Everything `deepmath-mcp` can be told on its command line."""
+
+    transport: Transport = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    path: str = Field(default="/mcp", description="HTTP endpoint path for streamable HTTP")
+
+    timeout_s: float = Field(default=5.0, gt=0, le=3600, description="default and maximum wall time per snippet")
+    memory_mb: int = Field(default=512, ge=64, description="linear-memory cap of one sandbox instance")
+    max_output_chars: int = Field(default=20_000, ge=256, description="cap per output stream (middle is cut)")
+    max_sessions: int = Field(default=64, ge=1, description="live sessions kept; least recently used is evicted")
+    session_idle_s: float = Field(default=600.0, gt=0, description="a session idle this long is dropped")
+    max_concurrency: int = Field(default=8, ge=1, description="snippets running at once; the rest queue")
+    max_code_bytes: int = Field(default=256 * 1024, ge=1, description="largest accepted `code` argument")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    def sandbox_limits(self) -> Limits:
+        """The sandbox limits these settings imply."""
+        return Limits(
+            timeout_s=self.timeout_s,
+            memory_mb=self.memory_mb,
+            max_output_chars=self.max_output_chars,
+            # The server refuses oversized code itself (in bytes, with its own message); characters
+            # never outnumber bytes, so the sandbox's own check never fires first.
+            max_code_chars=self.max_code_bytes,
+            max_sessions=self.max_sessions,
+            session_idle_s=self.session_idle_s,
+        )
 
 
 class RunPythonResult(ExecResult):
