@@ -7,9 +7,10 @@ not counted):
   baseline  TRL GRPOTrainer's built-in generation (batched model.generate on the trainer's
             policy) on the very same prompt text the agent sends (v1 system prompt + few-shot
             examples, ~2000 tokens on this tokenizer), no tools: a GRPO step without us.
-  agent     `train.build` with the local engine: rollouts through agent_client (one
-            LocalBackend generate call at a time, as the agent loop does) and a real
-            `deepmath-mcp` over stdio. The random model never writes a tool call.
+  agent     `train.build` with the default local engine: rollouts through agent_client
+            (LocalBackend on the policy, one generate call at a time, prefix KV cache cleared
+            every step) and a real `deepmath-mcp` over stdio. The random model never writes a
+            tool call.
   agent+mcp the same, with the first generate call of each rollout scripted to a
             `<tool_call>print(6*7)</tool_call>`, so every rollout makes one real sandbox call.
 Printed: median seconds per step, rollouts/s, and each run's ratio to the baseline. The issue's
@@ -57,6 +58,9 @@ class ScriptedFirstCall:
     def __init__(self, inner, tok):  # noqa: ANN001
         self.inner, self.tok = inner, tok
         self.ids = tok.encode(SCRIPT, add_special_tokens=False)
+
+    def clear_cache(self) -> None:
+        self.inner.clear_cache()
 
     async def generate(self, prompt_ids, **kw):  # noqa: ANN001, ANN003
         if self.tok.decode(prompt_ids[-40:]).endswith("<|im_start|>assistant\n"):
@@ -110,11 +114,12 @@ def run_agent(model_dir: Path, out: Path, a: argparse.Namespace, scripted: bool)
     timer = StepTimer()
 
     def backend(trainer):  # noqa: ANN001, ANN202
-        inner = LocalBackend(trainer.accelerator.unwrap_model(trainer.model), trainer.processing_class)
-        return ScriptedFirstCall(inner, trainer.processing_class) if scripted else inner
+        inner = LocalBackend(trainer.accelerator.unwrap_model(trainer.model), trainer.processing_class,
+                             kv_cache_slots=4)  # as the default local engine
+        return ScriptedFirstCall(inner, trainer.processing_class)
 
-    run = build(config(model_dir, out, a), train_dataset=dataset(a.batch * a.steps), backend_factory=backend,
-                callbacks=[timer])
+    run = build(config(model_dir, out, a), train_dataset=dataset(a.batch * a.steps),
+                backend_factory=backend if scripted else None, callbacks=[timer])
     train(run)
     reps = run.rollout.reports[1:]  # warm-up excluded, like the step times
     calls = sum(t.tool_calls for rep in reps for t in rep.trajectories if t is not None)

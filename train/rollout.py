@@ -103,6 +103,11 @@ class AgentRollout:
         eos = tokenizer.eos_token_id
         self.placeholder_id = eos if eos is not None else tokenizer.pad_token_id
 
+    @property
+    def backend(self) -> Backend | None:
+        """The backend in use (created on the first batch)."""
+        return self._backend
+
     # -- lifetime ------------------------------------------------------------------------------------
     def start(self) -> AgentRollout:
         if self._portal is not None:
@@ -143,6 +148,9 @@ class AgentRollout:
             raise RuntimeError("AgentRollout used before start() (wrap trainer.train() in `with rollout:`)")
         if self._backend is None:
             self._backend = self.backend_factory(trainer)
+        clear = getattr(self._backend, "clear_cache", None)
+        if callable(clear):  # weights changed since the last batch: a cached prefix KV would be stale
+            clear()
         step = int(getattr(getattr(trainer, "state", None), "global_step", 0) or 0)
         problems = [problem_text(p) for p in prompts]
         cfg = self.agent_config.model_copy(update={"temperature": float(self.temperature)})

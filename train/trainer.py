@@ -81,7 +81,10 @@ def agent_config(cfg: TrainConfig) -> AgentConfig:
 def default_backend_factory(cfg: TrainConfig, tokenizer: Any) -> BackendFactory:
     """Who samples: the trainer's own policy (local), TRL's vLLM server, or TRL's colocated vLLM."""
     if cfg.engine == "local":
-        return lambda trainer: LocalBackend(trainer.accelerator.unwrap_model(trainer.model), tokenizer)
+        # prefix KV cache: the rollouts of a batch share the long agent prompt; AgentRollout clears the
+        # cache at every batch because the optimizer changes the weights in between
+        return lambda trainer: LocalBackend(trainer.accelerator.unwrap_model(trainer.model), tokenizer,
+                                            kv_cache_slots=4)
     if cfg.engine == "vllm-server":
         # `trl vllm-serve` is a real `vllm serve` (OpenAI API) whose weights TRL updates each step
         return lambda trainer: OpenAIBackend(cfg.vllm_server_base_url.rstrip("/") + "/v1")

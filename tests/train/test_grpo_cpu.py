@@ -37,8 +37,12 @@ class ScriptedToolCall:
 
     def __init__(self, inner, tokenizer, fail_first: bool = False):
         self.inner, self.tok, self.fail_first = inner, tokenizer, fail_first
-        self.calls = self.first_calls = 0
+        self.calls = self.first_calls = self.clears = 0
         self.script_ids = tokenizer.encode(SCRIPT, add_special_tokens=False)
+
+    def clear_cache(self):
+        self.clears += 1
+        self.inner.clear_cache()
 
     async def generate(self, prompt_ids, *, max_tokens, temperature, top_p, stop, seed=None):
         self.calls += 1
@@ -116,6 +120,7 @@ def test_two_steps_ran_and_adapter_weights_changed(trained):
                  "rollout_summary.json"):
         assert (out / name).is_file(), name
     assert (out / "checkpoint-1").is_dir() and (out / "checkpoint-2").is_dir()
+    assert trained["run"].rollout.backend.clears == 2  # prefix KV dropped before every batch (new weights)
 
 
 def test_masked_tokens_are_exactly_the_tool_outputs(trained):
@@ -261,3 +266,4 @@ def test_unscripted_policy_tool_calls_flow_through_grpo(protocol_model, tmp_path
     assert log["rewards/accuracy/mean"] == pytest.approx(sum(t.answer == "42" for t in trajs) / 4)
     assert log["rewards/accuracy/mean"] > 0
     assert sum(int((m == 0).sum()) for m in seen[0]) == sum(t.tool_tokens for t in trajs)
+    assert run.rollout.backend.kv_hits > 0  # the default local engine reuses the shared prompt's KV within a batch
