@@ -85,3 +85,17 @@ async def test_malformed_json_rpc_over_http(http_server, connect):
     assert http_server.alive()
     async with connect("http") as client:
         await _still_serving(client)
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["--timeout", "0"], "timeout_s"),
+    (["--memory-mb", "8"], "memory_mb"),
+    (["--transport", "carrier-pigeon"], "invalid choice"),
+])
+def test_invalid_flags_are_refused_before_anything_starts(flags, needle):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "mcp_server", *flags], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert needle in proc.stderr and proc.stdout == ""
