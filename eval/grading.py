@@ -23,6 +23,7 @@ Conventions (all decided by math-verify, tested in tests/eval/test_grading.py):
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Sequence
 
@@ -30,6 +31,17 @@ import sympy
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
 from agent_client.answer import extract_answer
+
+
+class _TimeoutNotice(logging.Filter):
+    """Drop math-verify's one-time "Timeout is disabled" warning: disabling it is deliberate here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Timeout is disabled" not in record.getMessage()
+
+
+for _name in ("math_verify.parser", "math_verify.grader"):
+    logging.getLogger(_name).addFilter(_TimeoutNotice())
 
 Parsed = list  # what math_verify.parse returns: [sympy object, source string] or []
 

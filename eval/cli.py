@@ -1,0 +1,264 @@
+"""`deepmath-eval`: run benchmarks through the agent, score runs, compare runs.
+
+    deepmath-eval run --dataset math500 --samples 16 --out runs/math500-agent.jsonl \\
+        --base-url http://gpu:8000/v1 --model Intel/deepmath-v1
+    deepmath-eval run --dataset champ --limit 5 --out runs/champ.jsonl          # offline default model
+    deepmath-eval run --dataset my.parquet --problem-col question --answer-col final --out r.jsonl
+    deepmath-eval score runs/*.jsonl [--format markdown|csv|json]
+    deepmath-eval compare runs/base.jsonl runs/agent.jsonl --plot acc_vs_len.png
+
+`run` takes the model, sampling and sandbox options of `deepmath-agent` under the same names; the
+model and engine are chosen the same way (with none, the same offline default model). Rerunning
+the same command resumes: finished problem ids are skipped, nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import anyio
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
+
+from agent_client import Agent, AgentConfig, AgentError, OpenAIBackend
+from eval.datasets import DatasetUnavailable
+
+VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify equivalence); unparsable "
+             "answers do not vote; a tie goes to the answer whose first sample came earliest.")
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    d = AgentConfig()
+    g = p.add_argument_group("benchmark")
+    g.add_argument("--dataset", required=True,
+                   help="a name (math500, aime25, aime24, hmmt25, hle, champ, champ-all) or a .jsonl/.parquet/.csv file")
+    g.add_argument("--problem-col", help="local file: column with the problem (default: detected)")
+    g.add_argument("--answer-col", help="local file: column with the reference answer (default: detected)")
+    g.add_argument("--id-col", help="local file: column with a unique id (default: detected, else row number)")
+    g.add_argument("--limit", type=int, default=None, help="only the first N problems")
+    g.add_argument("--samples", "-k", type=int, default=1, help="samples per problem (k)")
+    g.add_argument("--shard", default=None, help="i/n: run only problems with index %% n == i (0-based)")
+    g.add_argument("--out", required=True, type=Path, help="run file (JSONL); an existing one is resumed")
+    g.add_argument("--concurrency", type=int, default=64, help="trajectories in flight (over all problems)")
+    g.add_argument("--max-failures", type=int, default=5,
+                   help="stop after this many problems failed on infrastructure errors")
+    g = p.add_argument_group("model (as deepmath-agent)")
+    g.add_argument("--engine", choices=["auto", "openai", "local"], default="auto")
+    g.add_argument("--base-url", default=os.environ.get("DEEPMATH_BASE_URL"),
+                   help="OpenAI-compatible base URL (vLLM); API key from DEEPMATH_API_KEY or OPENAI_API_KEY")
+    g.add_argument("--model", help="served model name (openai) or checkpoint directory (local)")
+    g.add_argument("--tokenizer", help="tokenizer path or id (default: --model)")
+    g.add_argument("--retries", type=int, default=5)
+    g.add_argument("--lora", help="peft LoRA adapter directory (local engine)")
+    g = p.add_argument_group("sampling (as deepmath-agent)")
+    g.add_argument("--mode", choices=["agent", "plain"], default="agent", help="plain = no tools (the baseline)")
+    g.add_argument("--max-tokens", type=int, default=None, help=f"model tokens per trajectory (default {d.max_tokens})")
+    g.add_argument("--max-tokens-per-step", type=int, default=None)
+    g.add_argument("--max-steps", type=int, default=d.max_steps)
+    g.add_argument("--temperature", type=float, default=d.temperature)
+    g.add_argument("--top-p", type=float, default=d.top_p)
+    g.add_argument("--seed", type=int, default=None,
+                   help="base seed; sample j of dataset problem i uses seed + 1000*(i*k + j)")
+    g.add_argument("--prompt-version", default=d.prompt_version)
+    g = p.add_argument_group("sandbox (as deepmath-agent)")
+    x = g.add_mutually_exclusive_group()
+    x.add_argument("--mcp-url", help="streamable HTTP endpoint of a running deepmath-mcp")
+    x.add_argument("--mcp-command", help="command that starts an MCP server on stdio (default: deepmath-mcp)")
+    g.add_argument("--tool-timeout", type=float, default=None)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="deepmath-eval", description="Benchmark the DeepMath agent. " + VOTE_HELP)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    _add_run_args(sub.add_parser("run", help="run a benchmark (resumable, shardable)", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter))
+    for name, what in (("score", "score runs: maj@k, mean@k, pass@k with 95%% bootstrap CIs, lengths, tools"),
+                       ("compare", "runs side by side with paired differences; --plot accuracy vs length")):
+        sp = sub.add_parser(name, help=what, description=what.replace("%%", "%") + ". " + VOTE_HELP)
+        sp.add_argument("runs", nargs="+", type=Path, help="run files (JSONL) written by `deepmath-eval run`")
+        sp.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
+        sp.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+        if name == "compare":
+            sp.add_argument("--plot", type=Path, help="write accuracy vs mean model tokens to this PNG")
+            sp.add_argument("--metric", choices=["maj", "mean"], default="maj", help="accuracy on the plot's y axis")
+    sub.add_parser("datasets", help="list the named datasets")
+    args = p.parse_args(argv)
+    if args.cmd == "run" and args.samples < 1:
+        p.error("--samples must be at least 1")
+    return args
+
+
+# -- run ------------------------------------------------------------------------------------------------
+async def _run(args: argparse.Namespace, err: Console) -> int:
+    from agent_client.cli import LOCAL_DEFAULT_MAX_TOKENS, make_executor, resolve_engine
+    from eval import datasets, runner
+    from eval.records import RunHeader
+
+    problems = datasets.load(args.dataset, limit=args.limit, columns=datasets.ColumnMap(
+        problem=args.problem_col, answer=args.answer_col, id=args.id_col))
+    shard = runner.parse_shard(args.shard)
+    items = runner.select_shard(problems, shard)
+    backend, tok, label, offline = await resolve_engine(args, err)
+    local = not isinstance(backend, OpenAIBackend)
+    cfg = AgentConfig(
+        max_tokens=args.max_tokens or (LOCAL_DEFAULT_MAX_TOKENS if offline else AgentConfig().max_tokens),
+        max_tokens_per_step=args.max_tokens_per_step or AgentConfig().max_tokens_per_step,
+        max_steps=args.max_steps, temperature=args.temperature, top_p=args.top_p, mode=args.mode,
+        prompt_version=args.prompt_version, tool_timeout_s=args.tool_timeout, seed=args.seed,
+        max_context=getattr(getattr(getattr(backend, "model", None), "config", None), "max_position_embeddings", None))
+    header = RunHeader(
+        dataset=args.dataset, dataset_size=len(problems), shard=args.shard, samples=args.samples, mode=args.mode,
+        model=label, engine="local" if local else "openai", tokenizer=str(getattr(tok, "name_or_path", "")),
+        prompt_version=args.prompt_version,
+        sampling={"temperature": cfg.temperature, "top_p": cfg.top_p, "seed": args.seed},
+        budgets={"max_tokens": cfg.max_tokens, "max_tokens_per_step": cfg.max_tokens_per_step,
+                 "max_steps": cfg.max_steps, "tool_timeout_s": cfg.tool_timeout_s, "max_context": cfg.max_context},
+        mcp=None if args.mode == "plain" else (args.mcp_url or args.mcp_command or "deepmath-mcp (stdio)"),
+        concurrency=args.concurrency, seed=args.seed, versions=runner.package_versions(),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    finished = runner.prepare_output(args.out, header)
+    todo = [(i, p) for i, p in items if p.id not in finished]
+    err.print(Text.assemble(("deepmath-eval ", "bold"), f"{args.dataset}: {len(items)} problems",
+                            f" (shard {args.shard})" if shard else "", f" × {args.samples} samples, ",
+                            f"{len(items) - len(todo)} already in {args.out}, {len(todo)} to run  ·  model {label}"))
+    if not todo:
+        return 0
+    with tempfile.TemporaryFile("w+") as errlog:
+        executor = make_executor(args, errlog)
+        try:
+            if executor is not None:
+                with err.status("Starting the sandbox…"):
+                    await executor.__aenter__()
+            agent = Agent(backend, executor, tok, cfg)
+            prog = runner.Progress(total=len(todo))
+            columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("samples {task.fields[samples]}"),
+                       TextColumn("[green]mean@k {task.fields[mean]}  maj@k {task.fields[maj]}"),
+                       TextColumn("[red]{task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn()]
+            with Progress(*columns, console=err, disable=args.quiet) as bar:
+                task = bar.add_task(args.dataset, total=len(todo), samples=0, mean="-", maj="-", failed="")
+
+                def update(p: runner.Progress) -> None:
+                    bar.update(task, completed=p.done + p.failed, samples=p.samples_done,
+                               mean=f"{100 * p.mean_acc:.1f}%" if p.done else "-",
+                               maj=f"{100 * p.maj_acc:.1f}%" if p.done else "-",
+                               failed=f"{p.failed} failed" if p.failed else "")
+
+                try:
+                    prog = await runner.run_problems(agent, todo, args.out, samples=args.samples,
+                                                     concurrency=args.concurrency, seed=args.seed, progress=prog,
+                                                     on_update=update, max_failures=args.max_failures)
+                except runner.TooManyFailures as exc:
+                    err.print(Text.assemble(("error: ", "bold red"), str(exc),
+                                            "\nfinished problems are saved; rerun the same command to resume"))
+                    return 3
+        except AgentError as exc:
+            errlog.seek(0)
+            tail = errlog.read()[-2000:]
+            raise AgentError(f"{exc}" + (f"\n--- MCP server stderr ---\n{tail}" if tail.strip() else "")) from exc
+        finally:
+            if executor is not None:
+                await executor.__aexit__(None, None, None)
+            if isinstance(backend, OpenAIBackend):
+                await backend.aclose()
+    err.print(Text.assemble(("done ", "bold green"), f"{prog.done} problems written to {args.out}",
+                            f"; mean@k {100 * prog.mean_acc:.1f}%  maj@k {100 * prog.maj_acc:.1f}%"))
+    if prog.failed:
+        err.print(Text.assemble(("warning: ", "bold yellow"), f"{prog.failed} problems failed and were not written "
+                                "(rerun the same command to retry them):\n  " + "\n  ".join(prog.errors[:5])))
+        return 3
+    return 0
+
+
+# -- score / compare --------------------------------------------------------------------------------------
+def _load_runs(paths: list[Path], err: Console) -> list:
+    from eval.records import read_run
+
+    runs = []
+    for path in paths:
+        run = read_run(path)
+        if not run.problems:
+            err.print(f"[yellow]skipping {path}: no finished problems[/]")
+            continue
+        if run.torn_lines or run.duplicates:
+            err.print(f"[yellow]{path}: ignored {run.torn_lines} torn line(s), {run.duplicates} duplicate id(s)[/]")
+        runs.append(run)
+    if not runs:
+        raise SystemExit("no run with finished problems")
+    return runs
+
+
+def _score(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from eval import report
+
+    runs = _load_runs(args.runs, err)
+    scores = report.score_runs(runs, seed=args.seed)
+    rows = [report.score_row(r, s) for r, s in zip(runs, scores)]
+    text = report.render(rows, args.format, title="deepmath-eval score", console=console,
+                         json_rows=[report.json_row(r, s) for r, s in zip(runs, scores)])
+    if text is not None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
+def _compare(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from eval import report
+
+    runs = _load_runs(args.runs, err)
+    scores = report.score_runs(runs, seed=args.seed)
+    rows = report.compare_rows(runs, scores)
+    text = report.render(rows, args.format, title="deepmath-eval compare (Δ: paired, vs the first run per dataset)",
+                         console=console)
+    if text is not None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+    if args.plot:
+        from eval.plot import accuracy_vs_length
+
+        path = accuracy_vs_length(runs, scores, args.plot, metric=args.metric)
+        err.print(f"plot written to {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None, *, console: Console | None = None, err: Console | None = None) -> int:
+    """Entry point; `console`/`err` can be injected (tests record them)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = parse_args(argv)
+    console = console or Console()
+    err = err or Console(stderr=True)
+    if args.cmd == "datasets":
+        from eval.datasets import available
+
+        for name, desc in available().items():
+            console.print(f"[bold]{name:10s}[/] {desc}")
+        return 0
+    if args.cmd == "score":
+        return _score(args, console, err)
+    if args.cmd == "compare":
+        return _compare(args, console, err)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover - transformers is a core dependency
+        pass
+    try:
+        return anyio.run(_run, args, err)
+    except (AgentError, DatasetUnavailable, ValueError) as exc:
+        err.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted; finished problems are saved, rerun the same command to resume")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
