@@ -187,21 +187,24 @@ class AgentRollout:
         return self._to_trl(agent, report)
 
     def _to_trl(self, agent: Agent, report: BatchReport) -> dict[str, Any]:
+        """TRL's sample lists. Logprobs: per token where the backend gave them; NaN where it did not (TRL
+        then skips the importance-sampling correction for those tokens); None if no rollout has any."""
+        nan = float("nan")
         prompt_ids, completion_ids, env_mask, logprobs = [], [], [], []
-        have_logprobs = all(t is None or t.logprobs is not None for t in report.trajectories)
         for problem, t in zip(report.problems, report.trajectories):
             if t is None:  # dropped: no loss (mask 0), no reward (None), prompt kept for shape only
                 prompt_ids.append(agent.prompt_ids(problem))
                 completion_ids.append([self.placeholder_id])
                 env_mask.append([0])
-                logprobs.append([0.0])
+                logprobs.append([nan])
             else:
                 prompt_ids.append(list(t.prompt_ids))
                 completion_ids.append(list(t.completion_ids))
                 env_mask.append(list(t.mask))
-                logprobs.append(list(t.logprobs) if t.logprobs is not None else None)
+                logprobs.append(list(t.logprobs) if t.logprobs is not None else [nan] * len(t.completion_ids))
+        any_logprobs = any(t is not None and t.logprobs is not None for t in report.trajectories)
         return {"prompt_ids": prompt_ids, "completion_ids": completion_ids,
-                "logprobs": logprobs if have_logprobs else None, "env_mask": env_mask,
+                "logprobs": logprobs if any_logprobs else None, "env_mask": env_mask,
                 "trajectory": list(report.trajectories)}
 
     # -- bookkeeping -----------------------------------------------------------------------------------
