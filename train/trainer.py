@@ -167,15 +167,18 @@ def train(run: Run) -> dict[str, Any]:
     """Train, then write the adapter, config and summaries to the output directory. Returns the metrics."""
     cfg, trainer = run.config, run.trainer
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg.save(out / "train_config.yaml")
+    main = trainer.is_world_process_zero()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        cfg.save(out / "train_config.yaml")
     with run.rollout:
         result = trainer.train(resume_from_checkpoint=resolve_checkpoint(cfg))
-    trainer.save_model(str(out))
+    trainer.save_model(str(out))  # rank 0 writes; other ranks only take part in gathering weights
     trainer.save_state()
-    tot = run.rollout.totals
+    tot = run.rollout.totals  # this process's rollouts (per rank under accelerate)
     summary = {"train": result.metrics, "rollouts": tot.rollouts, "dropped": tot.dropped,
                "rollout_seconds": tot.seconds, "first_errors": tot.errors[:5],
                "reward_weights": dict(zip(run.rewards.names, run.rewards.weights))}
-    (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
+    if main:
+        (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -267,3 +267,57 @@ def test_unscripted_policy_tool_calls_flow_through_grpo(protocol_model, tmp_path
     assert log["rewards/accuracy/mean"] > 0
     assert sum(int((m == 0).sum()) for m in seen[0]) == sum(t.tool_tokens for t in trajs)
     assert run.rollout.backend.kv_hits > 0  # the default local engine reuses the shared prompt's KV within a batch
+
+
+def test_mcp_server_dying_mid_run_drops_rollouts_and_stops(tiny_model_dir, tmp_path):
+    """A real failure, nothing injected: the HTTP deepmath-mcp is killed after step 1; at step 2 every rollout
+    that calls the sandbox fails, is dropped and counted, and too many drops stop training."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from transformers import TrainerCallback
+
+    from train.rollout import RolloutFailure
+    from train.trainer import train
+
+    exe = shutil.which("deepmath-mcp")
+    assert exe, "deepmath-mcp is not installed (pip install -e .)"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([exe, "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        def listening():
+            with socket.socket() as c:
+                return c.connect_ex(("127.0.0.1", port)) == 0
+
+        deadline = time.monotonic() + 300
+        while not listening():
+            assert proc.poll() is None and time.monotonic() < deadline, "deepmath-mcp did not come up"
+            time.sleep(0.1)
+
+        class KillAfterFirstStep(TrainerCallback):
+            def on_step_end(self, args, state, control, **kw):
+                if state.global_step == 1:
+                    proc.kill()
+                    proc.wait()
+
+        cfg = _config(tiny_model_dir, tmp_path, mcp_url=f"http://127.0.0.1:{port}/mcp", save_steps=0,
+                      max_dropped_fraction=0.25)
+        run = _build(cfg, callbacks=[KillAfterFirstStep()])
+        with pytest.raises(RolloutFailure, match="MCP") as info:
+            train(run)
+        assert run.trainer.state.global_step == 1
+        first, second = run.rollout.reports[-2:]
+        assert first.dropped == 0 and second.dropped == 2  # the two scripted tool calls; the others never call it
+        assert "2/4 rollouts failed at step 1" in str(info.value)
+        assert run.rollout.totals.dropped == 2
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
