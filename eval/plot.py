@@ -40,7 +40,8 @@ def accuracy_vs_length(runs: Sequence[Run], scores: Sequence[RunScore], out: str
     for i, d in enumerate(datasets):
         ax.plot([], [], "o", color=cmap(i % 10), label=d)
     ax.legend(title="dataset", loc="best", fontsize=8)
-    k = min(s.samples_per_problem for s in scores) if scores else 0
+    ks = {s.samples_per_problem for s in scores}
+    k = ks.pop() if len(ks) == 1 else "k"
     ax.set_xlabel("mean model tokens per sample")
     ax.set_ylabel(f"{'maj' if metric == 'maj' else 'mean'}@{k} accuracy (%)  ·  95% bootstrap CI")
     ax.set_title("Accuracy vs output length")
