@@ -1,9 +1,12 @@
 """Trainer callbacks: the linear temperature schedule and a metrics.jsonl writer.
 
-Why the schedule is a callback that also sets the trainer's temperature: the rollouts are sampled
-at temperature T, and TRL computes the policy's log-probabilities of those tokens from logits
-divided by `trainer.temperature`. Both must move together, or the loss would score the samples
-under a different distribution than the one that drew them. Intel's recipe anneals 1.2 -> 0.7:
+Why the schedule is a callback that also re-temperatures the trainer: the rollouts are sampled at
+temperature T, and TRL scores those tokens with the policy's logits divided by a temperature, and
+(with vLLM) compares that with the sampler's logprobs for its importance-sampling correction. Both
+must move together, or the loss would score the samples under a different distribution than the
+one that drew them. TRL 1.16 bakes the temperature into a fused LM head when the trainer is built
+(`trl.trainer.utils.add_fused_lm_head`), so changing `trainer.temperature` alone would not reach
+the loss: the head is re-installed with the new temperature. Intel's recipe anneals 1.2 -> 0.7:
 explore early (diverse groups give GRPO a signal), exploit late.
 """
 
@@ -52,13 +55,33 @@ class TemperatureCallback(TrainerCallback):
         t = self.schedule(step)
         self.target.temperature = t
         if self.trainer is not None:
-            self.trainer.temperature = t
+            set_trainer_temperature(self.trainer, t)
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
         self._apply(state.global_step)  # also right after resuming from a checkpoint
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
         self._apply(state.global_step)
+
+
+def set_trainer_temperature(trainer: Any, temperature: float) -> None:
+    """Make a GRPOTrainer score completions at `temperature` (its attribute and its fused LM heads)."""
+    if math.isclose(getattr(trainer, "temperature", float("nan")), temperature):
+        return
+    from trl.trainer.utils import add_fused_lm_head
+
+    trainer.temperature = temperature
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cast = getattr(trainer.args, "cast_lm_head_to_fp32", False)
+    if "forward" in vars(base):  # drop the previous fused head (an instance attribute) before re-adding it
+        del base.forward
+    add_fused_lm_head(base, temperature=temperature, cast_lm_head_to_fp32=cast, outputs=("log_probs", "entropy"))
+    ref = getattr(trainer, "ref_model", None)
+    if ref is not None:
+        if "forward" in vars(ref):
+            del ref.forward
+        add_fused_lm_head(ref, temperature=temperature, cast_lm_head_to_fp32=cast)
 
 
 class JsonlMetricsCallback(TrainerCallback):

@@ -163,7 +163,18 @@ def test_temperature_followed_the_schedule(trained):
     assert [h["temperature"] for h in logs] == pytest.approx([run.schedule(0), run.schedule(1)])
     assert [h["temperature"] for h in logs] == pytest.approx([1.2, 0.95])
     assert [r.temperature for r in trained["reports"]] == pytest.approx([1.2, 0.95])
-    assert run.trainer.temperature == pytest.approx(0.95)  # logit scaling followed the sampling temperature
+    assert run.trainer.temperature == pytest.approx(0.95)
+    # and the loss really scores at that temperature: TRL's fused LM head vs log_softmax(logits / 0.95)
+    model = run.trainer.model.get_base_model()
+    model.eval()  # no LoRA dropout
+    ids = torch.tensor([[5, 17, 99, 3, 42, 7]])
+    with torch.no_grad():
+        fused = model(input_ids=ids, labels=ids, fused_lm_head=True).log_probs[0]
+        logits = model(input_ids=ids).logits[0, :-1]
+    expected = torch.log_softmax(logits / 0.95, -1).gather(-1, ids[0, 1:, None])[:, 0]
+    assert torch.allclose(fused, expected, atol=1e-4)
+    assert not torch.allclose(fused, torch.log_softmax(logits / 1.2, -1).gather(-1, ids[0, 1:, None])[:, 0],
+                              atol=1e-4)
 
 
 def test_dropped_rollout_is_counted_not_replaced(trained):
