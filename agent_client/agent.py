@@ -25,7 +25,7 @@ from agent_client.answer import boxed_outside_thinking, extract_answer, thinking
 from agent_client.backend import Backend, Generation
 from agent_client.errors import AgentError
 from agent_client.executor import ToolExecutor, ToolResult
-from agent_client.prompt import DEFAULT_VERSION, load_prompt
+from agent_client.prompt import DEFAULT_VERSION, PromptTokens, load_prompt
 from agent_client.trajectory import Segment, Trajectory
 
 log = logging.getLogger(__name__)
@@ -116,17 +116,25 @@ class Agent:
         self.tokenizer = tokenizer
         self.config = config or AgentConfig()
         self.prompt = load_prompt(self.config.prompt_version)
+        self._ptok: PromptTokens | None = None
+        self._ptok_key: tuple[str, str] | None = None
         if self.config.mode == "agent" and executor is None:
             raise ValueError("mode 'agent' needs an executor (use mode='plain' to run without tools)")
 
     # -- prompt -------------------------------------------------------------------------------------
+    def _prompt_tokens(self) -> PromptTokens:
+        key = (self.config.mode, self.config.prompt_version)
+        if self._ptok is None or self._ptok_key != key:
+            self.prompt = load_prompt(self.config.prompt_version)
+            self._ptok, self._ptok_key = PromptTokens(self.tokenizer, self.prompt, self.config.mode), key
+        return self._ptok
+
     def prompt_text(self, problem: str) -> str:
         """The chat-templated prompt, ending with the generation prompt (Qwen3-Thinking opens <think>)."""
-        return self.tokenizer.apply_chat_template(self.prompt.messages(problem, self.config.mode),
-                                                  tokenize=False, add_generation_prompt=True)
+        return self._prompt_tokens().text(problem)
 
     def prompt_ids(self, problem: str) -> list[int]:
-        return list(self.tokenizer.encode(self.prompt_text(problem), add_special_tokens=False))
+        return self._prompt_tokens().ids(problem)[1]
 
     def _decode(self, ids: Sequence[int]) -> str:
         return self.tokenizer.decode(list(ids), skip_special_tokens=False)
@@ -140,13 +148,12 @@ class Agent:
         grew (the provisional text is now final), "done" at the end."""
         cfg = self.config
         emit = on_event or _no_event
-        text = self.prompt_text(problem)
-        run = _Run(problem, list(self.tokenizer.encode(text, add_special_tokens=False)), self.prompt.version,
-                   thinking_open(text))
+        t0 = time.perf_counter()
+        text, ids = self._prompt_tokens().ids(problem)
+        run = _Run(problem, ids, self.prompt.version, thinking_open(text))
         traj = run.traj
         session_id = uuid.uuid4().hex
         stop = [TOOL_CLOSE] if cfg.mode == "agent" else []
-        t0 = time.perf_counter()
         model_s = tool_s = 0.0
         turn, calls = 1, 0  # a turn ends at a tool call or at the end; a turn may take several calls
         try:

@@ -8,6 +8,8 @@ text so the returned ids and text agree.
 
 Connection failures are retried with exponential backoff (a server that is still starting or
 briefly overloaded); after the last try, or on a response that makes no sense, `AgentError`.
+The HTTP layer is `http_transport.HttpPool` (keep-alive, one write per request): at one request
+per model step its per-request cost is part of the agent's overhead budget.
 """
 
 from __future__ import annotations
@@ -19,15 +21,13 @@ import os
 from typing import Any
 
 import anyio
-import httpx
 
 from agent_client.backend import Generation
 from agent_client.errors import AgentError
+from agent_client.http_transport import HttpPool, TransportError
 
 log = logging.getLogger(__name__)
 
-RETRY_EXC = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.WriteError,
-             httpx.RemoteProtocolError, httpx.PoolTimeout)
 RETRY_STATUS = {429, 502, 503, 504}
 API_KEY_ENV = ("DEEPMATH_API_KEY", "OPENAI_API_KEY")
 
@@ -47,21 +47,16 @@ class OpenAIBackend:
         self.backoff_s = backoff_s
         self.max_connections = max_connections
         self.extra_body = dict(extra_body or {})
-        self._client: httpx.AsyncClient | None = None
+        self._client: HttpPool | None = None
         self._loop: object | None = None
         self._model_lock: anyio.Lock | None = None
 
-    # -- HTTP client, one per event loop (callers such as a trainer may call anyio.run repeatedly) --------
-    def _http(self) -> httpx.AsyncClient:
+    # -- HTTP pool, one per event loop (callers such as a trainer may call anyio.run repeatedly) ----------
+    def _http(self) -> HttpPool:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            headers = {"Content-Type": "application/json"}
-            if self.api_key:
-                headers["Authorization"] = f"Bearer {self.api_key}"
-            limits = httpx.Limits(max_connections=self.max_connections,
-                                  max_keepalive_connections=self.max_connections)
-            self._client = httpx.AsyncClient(headers=headers, limits=limits,
-                                             timeout=httpx.Timeout(self.timeout_s, connect=10.0))
+            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            self._client = HttpPool(self.base_url, headers=headers, max_idle=self.max_connections)
             self._loop = loop
             self._model_lock = anyio.Lock()
         return self._client
@@ -79,30 +74,28 @@ class OpenAIBackend:
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         url = self.base_url + path
+        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         delay = self.backoff_s
         for attempt in range(self.max_retries + 1):
-            client = self._http()
+            pool = self._http()
             try:
-                if body is None:
-                    resp = await client.request(method, url)
-                else:
-                    resp = await client.request(method, url, content=json.dumps(body))
-            except RETRY_EXC as exc:
+                async with asyncio.timeout(self.timeout_s):  # (asyncio's own: far cheaper per call)
+                    resp = await pool.request(method, path, payload)
+            except TransportError as exc:
                 if attempt == self.max_retries:
-                    raise AgentError(f"model endpoint {url} unreachable after {attempt + 1} tries: "
-                                     f"{type(exc).__name__}: {exc}") from exc
-                log.warning("model endpoint %s: %s; retrying in %.1fs", url, type(exc).__name__, delay)
-            except httpx.TimeoutException as exc:
+                    raise AgentError(f"model endpoint {url} unreachable after {attempt + 1} tries: {exc}") from exc
+                log.warning("model endpoint %s: %s; retrying in %.1fs", url, exc, delay)
+            except TimeoutError as exc:
                 raise AgentError(f"model endpoint {url} timed out after {self.timeout_s}s") from exc
             else:
-                if resp.status_code == 200:
+                if resp.status == 200:
                     try:
-                        return resp.json()
+                        return json.loads(resp.body)
                     except ValueError as exc:
                         raise AgentError(f"model endpoint {url} returned invalid JSON: {resp.text[:200]!r}") from exc
-                if resp.status_code not in RETRY_STATUS or attempt == self.max_retries:
-                    raise AgentError(f"model endpoint {url} returned HTTP {resp.status_code}: {resp.text[:500]}")
-                log.warning("model endpoint %s: HTTP %d; retrying in %.1fs", url, resp.status_code, delay)
+                if resp.status not in RETRY_STATUS or attempt == self.max_retries:
+                    raise AgentError(f"model endpoint {url} returned HTTP {resp.status}: {resp.text[:500]}")
+                log.warning("model endpoint %s: HTTP %d; retrying in %.1fs", url, resp.status, delay)
             await anyio.sleep(delay)
             delay = min(delay * 2, 10.0)
         raise AssertionError("unreachable")

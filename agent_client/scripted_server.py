@@ -65,7 +65,7 @@ class ScriptedCompletions:
             raise ValueError("this server takes token-id prompts only")
         if self.record:
             self.requests.append(body)
-        text = self._decode(tuple(prompt))
+        text = self.tok.decode(prompt, skip_special_tokens=False)  # not cached: every request pays it
         step = self.policy(text)
         tail = self._current_step_text(text)
         if not step.startswith(tail):

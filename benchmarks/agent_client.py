@@ -1,0 +1,261 @@
+"""Benchmark of the agent client: per-step overhead and throughput against a loopback load generator.
+
+    OMP_NUM_THREADS=1 python benchmarks/agent_client.py [--quick] [--json out.json]
+
+What is measured, all in one run:
+  * raw round trip: a minimal keep-alive HTTP client (http.client) replaying the very request bodies the
+    agent sent, one at a time — the floor any client pays for the same requests.
+  * client overhead per step: (trajectory wall − tool time) / requests, at concurrency 1, minus the raw
+    round trip. It includes JSON encoding of the growing token-id prompt, httpx, decoding the new
+    tokens, segmenting, tokenizing the tool output and the pydantic trajectory.
+  * trajectories/s at 1, 16, 64 concurrent trajectories (Agent.run_many), as requests/s next to the load
+    generator's own limit: the requests/s a minimal asyncio client with 64 keep-alive connections gets
+    from the same server with the same bodies.
+  * MCP round trip of a trivial snippet through the real deepmath-mcp (streamable HTTP) minus the
+    sandbox's own duration: the protocol cost of a tool call, reported separately.
+To measure the client and not the sandbox, the throughput runs use `InstantExecutor` (below), which
+answers every snippet at once with a fixed output; the MCP figure covers the real tool path.
+The load generator is `agent_client.scripted_server` in its own process (a scripted policy: it
+plays a fixed tool-using trajectory), so client and server each get one of the two cores.
+Targets (issue 4): overhead <= 2 ms per step; throughput at 64 >= 80% of the generator's limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# this file is named like the package it measures: keep its own folder off the import path
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent / "tests"))  # support.tiny_model
+
+import anyio  # noqa: E402
+
+from agent_client import Agent, AgentConfig, OpenAIBackend, ToolResult  # noqa: E402
+
+EOS = "<|im_end|>"
+SCRIPT = [
+    "I will set up the computation.\n<tool_call>\nfrom fractions import Fraction\nx = Fraction(3, 7)\nprint(x)\n</tool_call>",
+    "Now square it and add one.\n<tool_call>\ny = x * x + 1\nprint(y)\n</tool_call>",
+    "Check the denominator.\n<tool_call>\ny.denominator\n</tool_call>",
+    "So the result is \\boxed{\\frac{58}{49}}." + EOS,
+]
+TOOL_OUTPUT = "58/49"
+
+
+class InstantExecutor:
+    """A ToolExecutor that answers at once (no sandbox): isolates the client's own cost."""
+
+    async def run(self, code: str, session_id: str, timeout_s: float | None = None) -> ToolResult:
+        return ToolResult(status="ok", text=TOOL_OUTPUT, latency_ms=0.0)
+
+    async def reset_session(self, session_id: str) -> None:
+        return None
+
+
+class RecordingBackend:
+    """Keeps the request bodies the agent sent, so the raw client can replay exactly the same bytes."""
+
+    def __init__(self, inner: OpenAIBackend):
+        self.inner, self.prompts, self.calls = inner, [], 0
+
+    async def generate(self, prompt_ids: list[int], **kw: Any):
+        self.calls += 1
+        if len(self.prompts) < 400:
+            self.prompts.append((list(prompt_ids), kw))
+        return await self.inner.generate(prompt_ids, **kw)
+
+
+def body_for(model: str, prompt: list[int], kw: dict[str, Any]) -> bytes:
+    body = {"model": model, "prompt": prompt, "max_tokens": kw["max_tokens"], "temperature": kw["temperature"],
+            "top_p": kw["top_p"], "logprobs": 0, "return_token_ids": True, "include_stop_str_in_output": True,
+            "skip_special_tokens": False}
+    if kw["stop"]:
+        body["stop"] = kw["stop"]
+    return json.dumps(body).encode()
+
+
+def raw_round_trips(port: int, bodies: list[bytes], repeat: int = 3) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    out = []
+    for _ in range(repeat):
+        for b in bodies:
+            t = time.perf_counter()
+            conn.request("POST", "/v1/completions", body=b, headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            out.append(time.perf_counter() - t)
+            assert r.status == 200, r.status
+    conn.close()
+    return out
+
+
+async def raw_limit(port: int, bodies: list[bytes], connections: int = 64, total: int = 3000) -> float:
+    """Requests/s from `connections` minimal keep-alive clients (asyncio streams) replaying `bodies`."""
+    heads = [b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+             % len(b) + b for b in bodies]
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for i in counter:
+            writer.write(heads[i % len(heads)])
+            head = await reader.readuntil(b"\r\n\r\n")
+            n = int(next(ln.split(b":")[1] for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")))
+            await reader.readexactly(n)
+        writer.close()
+
+    t = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return total / (time.perf_counter() - t)
+
+
+async def agent_runs(base_url: str, tok: Any, concurrency: int, n: int, record: bool = False):
+    backend = OpenAIBackend(base_url, model="scripted", max_connections=max(64, concurrency))
+    be = RecordingBackend(backend) if record else backend
+    agent = Agent(be, InstantExecutor(), tok, AgentConfig(max_tokens=4000, temperature=1.0))
+    await agent.run_many(["warm-up"] * min(concurrency, 8), concurrency=concurrency)
+    if record:
+        be.prompts.clear()
+        be.calls = 0
+    t = time.perf_counter()
+    trajs = await agent.run_many([f"problem {i}" for i in range(n)], concurrency=concurrency)
+    wall = time.perf_counter() - t
+    await backend.aclose()
+    return trajs, wall, be
+
+
+async def mcp_overhead(n: int = 60) -> tuple[float, float] | None:
+    """(median MCP round trip, median sandbox duration) in ms for a trivial snippet, or None."""
+    exe = shutil.which("deepmath-mcp")
+    if exe is None:
+        return None
+    from agent_client import McpExecutor
+
+    port = free_port()
+    proc = subprocess.Popen([exe, "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        lat, dur = [], []
+        async with McpExecutor.http(f"http://127.0.0.1:{port}/mcp") as ex:
+            for i in range(n + 5):
+                r = await ex.run("x = 1\nx + 1", "bench-session")
+                if i >= 5:
+                    lat.append(r.latency_ms)
+                    dur.append(float((r.result or {}).get("duration_ms", 0.0)))
+        return statistics.median(lat), statistics.median(dur)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer trajectories (a smoke run)")
+    ap.add_argument("--json", help="write the figures to this file")
+    ap.add_argument("--no-mcp", action="store_true", help="skip the real deepmath-mcp measurement")
+    args = ap.parse_args()
+    scale = 0.25 if args.quick else 1.0
+
+    from support.tiny_model import build_tiny_model
+    from transformers import AutoTokenizer
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-agent-"))
+    model_dir = build_tiny_model(tmp / "tiny")
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    (tmp / "script.json").write_text(json.dumps(SCRIPT))
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "agent_client.scripted_server", "--tokenizer", str(model_dir),
+                               "--script", str(tmp / "script.json"), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("listening"), line
+        base_url = f"http://127.0.0.1:{port}/v1"
+        results: dict[str, Any] = {}
+
+        # 1. concurrency 1, recording the bodies
+        n1 = max(10, int(60 * scale))
+        trajs, wall1, rec = anyio.run(agent_runs, base_url, tok, 1, n1, True)
+        assert all(t.answer == "\\frac{58}{49}" and t.tool_calls == 3 for t in trajs), trajs[0]
+        steps = [len(t.segments) for t in trajs]
+        per_req = [(t.timings["wall_s"] - t.timings["tool_s"]) / (rec.calls / n1) for t in trajs]
+        bodies = [body_for("scripted", p, kw) for p, kw in rec.prompts[: 4 * 8]]
+        raw = raw_round_trips(port, bodies, repeat=max(2, int(6 * scale)))
+        raw_ms = statistics.median(raw) * 1000
+        step_ms = statistics.median(per_req) * 1000
+        results.update(requests_per_trajectory=rec.calls / n1, raw_rtt_ms=raw_ms, agent_request_ms=step_ms,
+                       client_overhead_ms_per_step=step_ms - raw_ms, segments_per_trajectory=statistics.median(steps))
+
+        # 2. the load generator's own limit, with a minimal client
+        limit = asyncio.run(raw_limit(port, [body_for("scripted", p, kw) for p, kw in rec.prompts],
+                                      total=max(600, int(3000 * scale))))
+        results["generator_limit_rps"] = limit
+
+        # 3. throughput at 1, 16, 64
+        levels = {}
+        for c, n in ((1, n1), (16, max(32, int(160 * scale))), (64, max(128, int(512 * scale)))):
+            trajs, wall, _ = anyio.run(agent_runs, base_url, tok, c, n)
+            ok = sum(1 for t in trajs if getattr(t, "answer", None) == "\\frac{58}{49}")
+            rps = n * results["requests_per_trajectory"] / wall
+            levels[c] = {"trajectories": n, "ok": ok, "traj_per_s": n / wall, "requests_per_s": rps,
+                         "ratio_to_limit": rps / limit}
+        results["levels"] = levels
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    if not args.no_mcp:
+        m = anyio.run(mcp_overhead)
+        if m is not None:
+            results.update(mcp_rtt_ms=m[0], sandbox_ms=m[1], mcp_protocol_ms=m[0] - m[1])
+
+    r = results
+    print(f"requests per trajectory      {r['requests_per_trajectory']:.0f} (3 tool calls + answer)")
+    print(f"raw HTTP round trip (median) {r['raw_rtt_ms']:.3f} ms   (minimal http.client, same bodies)")
+    print(f"agent time per request       {r['agent_request_ms']:.3f} ms   (median, concurrency 1, tool time excluded)")
+    print(f"client overhead per step     {r['client_overhead_ms_per_step']:.3f} ms   "
+          f"(target <= 2 ms: {'MET' if r['client_overhead_ms_per_step'] <= 2 else 'MISSED'})")
+    print(f"load generator limit         {r['generator_limit_rps']:.0f} req/s (64 raw keep-alive clients)")
+    for c, lv in r["levels"].items():
+        print(f"concurrency {c:>3}: {lv['traj_per_s']:7.1f} traj/s  {lv['requests_per_s']:7.0f} req/s  "
+              f"= {lv['ratio_to_limit']:.0%} of the generator limit  ({lv['ok']}/{lv['trajectories']} correct)")
+    lv64 = r["levels"][64]["ratio_to_limit"]
+    print(f"throughput target at 64 (>= 80% of limit): {'MET' if lv64 >= 0.8 else 'MISSED'} ({lv64:.0%})")
+    if "mcp_rtt_ms" in r:
+        print(f"MCP tool call (real deepmath-mcp, HTTP): round trip {r['mcp_rtt_ms']:.2f} ms, sandbox "
+              f"{r['sandbox_ms']:.2f} ms, protocol+transport {r['mcp_protocol_ms']:.2f} ms (median)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
