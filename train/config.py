@@ -70,7 +70,7 @@ class TrainConfig:
     # -- agent budgets -----------------------------------------------------------------------------
     max_tokens: int = _f(5000, "model tokens per rollout (tool output not counted)")
     max_tokens_per_step: int = _f(1024, "model tokens per generate call (between two tool calls)")
-    agent_max_steps: int = _f(50, "generate calls per rollout (Intel: max_agent_steps 50)")
+    agent_max_steps: int = _f(50, "model turns per rollout; a turn ends at a tool call (Intel: max_agent_steps 50)")
     tool_timeout_s: float | None = _f(None, "per-snippet sandbox timeout; default: the server's")
     prompt_version: str = _f("v1", "agent prompt version (agent_client/prompts/<v>.json) or a prompt file")
     top_p: float = _f(0.8, "nucleus sampling during rollouts (Intel: 0.8)")
