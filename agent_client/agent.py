@@ -22,7 +22,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from agent_client.answer import boxed_outside_thinking, extract_answer, thinking_open
-from agent_client.backend import Backend, Generation
+from agent_client.backend import Backend, Generation, TokenSeq
 from agent_client.errors import AgentError
 from agent_client.executor import ToolExecutor, ToolResult
 from agent_client.prompt import DEFAULT_VERSION, PromptTokens, load_prompt
@@ -67,8 +67,10 @@ def _strip_fences(code: str) -> str:
 class _Run:
     """Mutable state of one trajectory while it is being built."""
 
-    def __init__(self, problem: str, prompt_ids: list[int], prompt_version: str, think_open: bool):
+    def __init__(self, problem: str, prompt_ids: list[int], prompt_version: str, think_open: bool,
+                 seq: TokenSeq | None = None):
         self.traj = Trajectory(problem=problem, prompt_ids=prompt_ids, logprobs=[], prompt_version=prompt_version)
+        self.seq = seq if seq is not None else TokenSeq(prompt_ids)  # prompt + completion, grown and sent each step
         self.think_open_at_start = think_open
         self.turn_text = ""  # model text since the last tool output (where a <tool_call> may have opened)
         self.model_text = ""  # all model text so far (for the boxed-outside-thinking rule)
@@ -76,6 +78,7 @@ class _Run:
     def add_model(self, gen: Generation, text: str) -> None:
         t = self.traj
         t.completion_ids.extend(gen.token_ids)
+        self.seq.extend(gen.token_ids)
         t.mask.extend([1] * len(gen.token_ids))
         if t.logprobs is not None:
             if gen.logprobs is None:
@@ -89,6 +92,7 @@ class _Run:
     def add_tool(self, ids: list[int], result: ToolResult) -> None:
         t = self.traj
         t.completion_ids.extend(ids)
+        self.seq.extend(ids)
         t.mask.extend([0] * len(ids))
         if t.logprobs is not None:
             t.logprobs.extend([0.0] * len(ids))
@@ -149,8 +153,11 @@ class Agent:
         cfg = self.config
         emit = on_event or _no_event
         t0 = time.perf_counter()
-        text, ids = self._prompt_tokens().ids(problem)
-        run = _Run(problem, ids, self.prompt.version, thinking_open(text))
+        ptok = self._prompt_tokens()
+        text, ids = ptok.ids(problem)
+        head_n = len(ptok.head_ids) if ptok.head_ids and ids[: len(ptok.head_ids)] == ptok.head_ids else 0
+        run = _Run(problem, ids, self.prompt.version, thinking_open(text),
+                   TokenSeq.with_prefix(ids, head_n, ptok.head_json if head_n else ""))
         traj = run.traj
         session_id = uuid.uuid4().hex
         stop = [TOOL_CLOSE] if cfg.mode == "agent" else []
@@ -166,7 +173,7 @@ class Agent:
                     break
                 ts = time.perf_counter()
                 gen = await self.backend.generate(
-                    traj.prompt_ids + traj.completion_ids, max_tokens=min(cfg.max_tokens_per_step, remaining),
+                    run.seq, max_tokens=min(cfg.max_tokens_per_step, remaining),
                     temperature=cfg.temperature, top_p=cfg.top_p, stop=stop,
                     seed=None if seed is None else seed + calls)
                 model_s += time.perf_counter() - ts

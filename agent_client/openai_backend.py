@@ -22,7 +22,7 @@ from typing import Any
 
 import anyio
 
-from agent_client.backend import Generation
+from agent_client.backend import Generation, TokenSeq
 from agent_client.errors import AgentError
 from agent_client.http_transport import HttpPool, TransportError
 
@@ -74,7 +74,14 @@ class OpenAIBackend:
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         url = self.base_url + path
-        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        payload = None
+        if body is not None:
+            prompt = body.get("prompt")
+            if isinstance(prompt, TokenSeq):  # splice in the memoized JSON of the growing sequence
+                rest = json.dumps({k: v for k, v in body.items() if k != "prompt"}, separators=(",", ":"))
+                payload = ('{"prompt":' + prompt.json_array() + ("," + rest[1:] if len(rest) > 2 else "}")).encode()
+            else:
+                payload = json.dumps(body, separators=(",", ":")).encode()
         delay = self.backoff_s
         for attempt in range(self.max_retries + 1):
             pool = self._http()
