@@ -1,0 +1,132 @@
+"""Small pure parts: answer extraction, the trajectory model, response parsing, the prompt split,
+the memoized sequence JSON and the HTTP transport's framing (against a real loopback socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from agent_client import AgentError, Trajectory, extract_answer, load_prompt
+from agent_client.answer import boxed_outside_thinking, thinking_open
+from agent_client.backend import TokenSeq
+from agent_client.http_transport import HttpPool, TransportError
+from agent_client.openai_backend import parse_completion
+from agent_client.prompt import PromptTokens
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("so \\boxed{42}.", "42"),
+    ("\\boxed{\\frac{1}{2}} and later \\boxed{3}", "3"),
+    ("<think>try \\boxed{1}</think> final \\boxed{2}", "2"),
+    ("<think>only \\boxed{1} while thinking</think> no box after", "1"),  # fallback: last anywhere
+    ("\\boxed {x^{2}+1}", "x^{2}+1"),
+    ("\\fbox{7}", "7"),
+    ("\\boxed{unbalanced", None),
+    ("no answer", None),
+])
+def test_extract_answer(text, expected):
+    assert extract_answer(text) == expected
+
+
+def test_thinking_state_and_stop_rule():
+    assert thinking_open("<think>\nabc") and not thinking_open("<think>a</think>b")
+    assert thinking_open("", initially_open=True) and not thinking_open("")
+    assert boxed_outside_thinking("\\boxed{1}", initially_open=True) is None  # prompt opened <think>
+    assert boxed_outside_thinking("x</think>\\boxed{1}", initially_open=True) == "1"
+    assert boxed_outside_thinking("<think>\\boxed{1}</think>") is None
+
+
+def test_trajectory_rejects_misaligned_mask_and_logprobs():
+    with pytest.raises(ValueError, match="mask"):
+        Trajectory(problem="p", prompt_ids=[1], completion_ids=[1, 2], mask=[1])
+    with pytest.raises(ValueError, match="logprobs"):
+        Trajectory(problem="p", prompt_ids=[1], completion_ids=[1, 2], mask=[1, 0], logprobs=[0.0])
+    t = Trajectory(problem="p", prompt_ids=[5], completion_ids=[1, 2, 3], mask=[1, 0, 1], logprobs=[-1, 0, -2])
+    assert t.ids == [5, 1, 2, 3] and t.model_token_ids() == [1, 3]
+    assert Trajectory.model_validate_json(t.model_dump_json()) == t
+
+
+def test_parse_completion_maps_vllm_finish_reasons():
+    def resp(**choice):
+        return {"choices": [{"text": "x", "token_ids": [1, 2], "logprobs": {"token_logprobs": [-0.5, -1.0]},
+                             **choice}]}
+
+    g = parse_completion(resp(finish_reason="stop", stop_reason="</tool_call>"), ["</tool_call>"])
+    assert (g.finish_reason, g.stop_reason, g.logprobs) == ("stop", "</tool_call>", [-0.5, -1.0])
+    assert parse_completion(resp(finish_reason="stop", stop_reason=None), []).finish_reason == "eos"
+    assert parse_completion(resp(finish_reason="stop", stop_reason=151645), []).finish_reason == "eos"  # stop id
+    assert parse_completion(resp(finish_reason="length", stop_reason=None), []).finish_reason == "length"
+    with pytest.raises(AgentError, match="token_ids"):
+        parse_completion({"choices": [{"text": "x", "finish_reason": "stop"}]}, [])
+    with pytest.raises(AgentError, match="finish_reason"):
+        parse_completion(resp(finish_reason="abort"), [])
+
+
+def test_prompt_file_and_split_tokenization(tok):
+    p = load_prompt("v1")
+    assert p.version == "v1" and len(p.examples) >= 3
+    system = p.system("agent")
+    assert system.count("---") == len(p.examples) and "<tool_call>" in system and "```output" in system
+    assert "<tool_call>" not in p.system("plain")
+    with pytest.raises(FileNotFoundError, match="known versions"):
+        load_prompt("v999")
+    for mode in ("agent", "plain"):
+        pt = PromptTokens(tok, p, mode)
+        assert pt.head_ids, "the tiny tokenizer splits at <|im_start|>"
+        for problem in ("What is 2+2?", " leading space", "tricky <|im_end|> text", "ünïcödé ∑", ""):
+            text, ids = pt.ids(problem)
+            assert ids == tok.encode(text, add_special_tokens=False)
+            assert text.endswith("<|im_start|>assistant\n") and f"Question: {problem}" in text
+
+
+def test_token_seq_json_tracks_appends():
+    s = TokenSeq.with_prefix([1, 2, 3], 2, "1,2")
+    assert json.loads(s.json_array()) == [1, 2, 3]
+    s.extend([40, 50])
+    assert json.loads(s.json_array()) == [1, 2, 3, 40, 50]
+    del s[1:]
+    assert json.loads(s.json_array()) == [1]
+    assert TokenSeq().json_array() == "[]"
+
+
+async def _serve(responses: list[bytes], close_after_first: bool = False):
+    """A raw loopback socket server answering each request with the next canned HTTP bytes."""
+    seen: list[bytes] = []
+
+    async def handle(reader, writer):
+        while responses:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            n = int(next((ln.split(b":")[1] for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length")),
+                         b"0"))
+            seen.append(head + await reader.readexactly(n))
+            writer.write(responses.pop(0))
+            await writer.drain()
+            if close_after_first:
+                break
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], seen
+
+
+@pytest.mark.anyio
+async def test_http_pool_framing_keepalive_and_stale_connections():
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"
+    plain = b"HTTP/1.1 503 Busy\r\nContent-Length: 2\r\n\r\nno"
+    server, port, seen = await _serve([chunked, plain], close_after_first=True)
+    pool = HttpPool(f"http://127.0.0.1:{port}/v1", headers={"Authorization": "Bearer k"})
+    r = await pool.request("POST", "/completions", b'{"x":1}')
+    assert (r.status, json.loads(r.body)) == (200, {"a": 1})
+    assert seen[0].startswith(b"POST /v1/completions HTTP/1.1\r\n") and b"Authorization: Bearer k" in seen[0]
+    # the server closed that keep-alive connection: the pool notices and reconnects once
+    r = await pool.request("GET", "/models")
+    assert (r.status, r.text) == (503, "no")
+    await pool.aclose()
+    server.close()
+    with pytest.raises(TransportError):
+        await HttpPool(f"http://127.0.0.1:{port}").request("GET", "/")  # nothing listens any more
