@@ -332,3 +332,73 @@ def test_mcp_server_dying_mid_run_drops_rollouts_and_stops(tiny_model_dir, tmp_p
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.vllm
+def test_trained_adapter_serves_in_vllm(trained, tiny_model_dir, tmp_path):
+    """vLLM's LoRA serving loads the adapter `train` wrote (full-name target_modules, rsLoRA) and applies it:
+    its prompt log-probs under the adapter match peft's in-process ones, and differ from the base model's."""
+    import os
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    py = os.environ.get("DEEPMATH_VLLM_PYTHON")
+    if not py or not Path(py).is_file():
+        pytest.skip("DEEPMATH_VLLM_PYTHON is not set (build the venv with `bash .ci/vllm-venv.sh DIR`)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+           "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
+    log = open(tmp_path / "vllm.log", "wb")
+    proc = subprocess.Popen([py, "-m", "vllm.entrypoints.openai.api_server", "--model", str(tiny_model_dir),
+                             "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port),
+                             "--dtype", "float32", "--max-model-len", "4096", "--enforce-eager", "--seed", "0",
+                             "--enable-lora", "--max-lora-rank", "8",
+                             "--lora-modules", f"deepmath={trained['out']}"], stdout=log, stderr=subprocess.STDOUT,
+                            env=env)
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        deadline = time.monotonic() + 600
+        while True:
+            assert proc.poll() is None, (tmp_path / "vllm.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "vLLM did not come up"
+            try:
+                if httpx.get(url + "/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        traj = next(t for rep in trained["reports"] for t in rep.trajectories if t is not None)
+        ids = traj.prompt_ids[-24:] + traj.completion_ids[:16]
+
+        def vllm_logprobs(model):
+            r = httpx.post(url + "/completions", timeout=120, json={
+                "model": model, "prompt": ids, "max_tokens": 1, "temperature": 0, "prompt_logprobs": 0})
+            assert r.status_code == 200, r.text
+            plp = r.json()["choices"][0]["prompt_logprobs"]
+            return torch.tensor([plp[i][str(ids[i])]["logprob"] for i in range(1, len(ids))])
+
+        def local_logprobs(model):
+            with torch.no_grad():
+                logits = model(input_ids=torch.tensor([ids])).logits[0, :-1].float()
+            return torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:])[:, None])[:, 0]
+
+        lora = LocalBackend.from_pretrained(tiny_model_dir, lora=trained["out"]).model
+        served, local = vllm_logprobs("deepmath"), local_logprobs(lora)
+        assert torch.allclose(served, local, atol=2e-3), (served - local).abs().max()
+        with lora.disable_adapter():
+            base = local_logprobs(lora)
+        assert (served - base).abs().max() > 2e-2  # the adapter really changed the served model
+        assert torch.allclose(vllm_logprobs("tiny"), base, atol=2e-3)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
