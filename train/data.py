@@ -38,7 +38,11 @@ def load_problems(source: str, *, problem_field: str = "problem", answer_field: 
     elif source == "openmath-tir" or source.startswith("hf:"):
         name = OPENMATH_TIR if source == "openmath-tir" else source[3:]
         name, _, split = name.partition(":")
-        ds = load_dataset(name, split=split or "train")
+        try:
+            ds = load_dataset(name, split=split or "train")
+        except Exception as exc:  # offline, unknown name, no such split: say which and what to do instead
+            raise ValueError(f"could not load hub dataset {name!r} (split {split or 'train'!r}): "
+                             f"{type(exc).__name__}: {exc}. Offline? Use --dataset champ or a local file.") from exc
     else:
         path = Path(source)
         if not path.is_file():

@@ -30,6 +30,15 @@ def test_local_jsonl_with_custom_fields(tmp_path):
         load_problems(str(tmp_path / "missing.jsonl"))
 
 
+def test_hub_dataset_offline_fails_clearly(monkeypatch):
+    from train.data import load_problems
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(ValueError, match="could not load hub dataset 'fastragdev/openmathreasoning-tir'.*champ"):
+        load_problems("openmath-tir")
+
+
 @pytest.mark.slow
 def test_cli_trains_and_writes_the_adapter(tiny_model_dir, tmp_path, capfd):
     """One real step through `deepmath-train` (local engine: the tiny policy samples; real deepmath-mcp)."""
