@@ -72,11 +72,23 @@ class _Run:
         self.traj = Trajectory(problem=problem, prompt_ids=prompt_ids, logprobs=[], prompt_version=prompt_version)
         self.seq = seq if seq is not None else TokenSeq(prompt_ids)  # prompt + completion, grown and sent each step
         self.think_open_at_start = think_open
-        self.turn_text = ""  # model text since the last tool output (where a <tool_call> may have opened)
-        self.model_text = ""  # all model text so far (for the boxed-outside-thinking rule)
+        self.turn_ids: list[int] = []  # model tokens since the last tool output
+        self.turn_text = ""  # ...decoded as a whole (a character may span two requests' tokens)
+        self.done_text = ""  # model text of the finished turns
 
-    def add_model(self, gen: Generation, text: str) -> None:
+    @property
+    def model_text(self) -> str:
+        """All model text so far (for the boxed-outside-thinking rule and the answer)."""
+        return self.done_text + self.turn_text
+
+    def end_turn(self) -> None:
+        self.done_text += self.turn_text
+        self.turn_ids, self.turn_text = [], ""
+
+    def add_model(self, gen: Generation, decode: Callable[[list[int]], str]) -> None:
         t = self.traj
+        self.turn_ids.extend(gen.token_ids)
+        self.turn_text = decode(self.turn_ids)
         t.completion_ids.extend(gen.token_ids)
         self.seq.extend(gen.token_ids)
         t.mask.extend([1] * len(gen.token_ids))
@@ -86,8 +98,6 @@ class _Run:
             else:
                 t.logprobs.extend(gen.logprobs)
         t.model_tokens += len(gen.token_ids)
-        self.turn_text += text
-        self.model_text += text
 
     def add_tool(self, ids: list[int], result: ToolResult) -> None:
         t = self.traj
@@ -147,9 +157,9 @@ class Agent:
     async def run(self, problem: str, *, seed: int | None = None, on_event: EventHook | None = None) -> Trajectory:
         """Run one problem to the end. Raises AgentError if the backend or executor fails.
 
-        `on_event(kind, trajectory, payload)` (optional) sees the run as it happens: "delta" with the
-        text of each generate call (provisional: the current turn), "segments" when `segments`
-        grew (the provisional text is now final), "done" at the end."""
+        `on_event(kind, trajectory, payload)` (optional) sees the run as it happens: "delta" after each
+        generate call with the text of the current turn so far (provisional), "segments" when
+        `segments` grew (that text is now final), "done" at the end."""
         cfg = self.config
         emit = on_event or _no_event
         t0 = time.perf_counter()
@@ -180,17 +190,16 @@ class Agent:
                 calls += 1
                 if not gen.token_ids:
                     raise AgentError(f"the backend returned no tokens (finish_reason {gen.finish_reason!r})")
-                gen_text = self._decode(gen.token_ids)
-                run.add_model(gen, gen_text)
-                emit("delta", traj, gen_text)
+                run.add_model(gen, self._decode)
+                emit("delta", traj, run.turn_text)
 
                 if gen.finish_reason == "stop" and cfg.mode == "agent" and TOOL_CLOSE in run.turn_text:
-                    before = run.model_text[: len(run.model_text) - len(run.turn_text)]
+                    before = run.done_text
                     prose, code = self._split_call(run.turn_text)
                     run.add_text_segment(prose)
                     if code is not None:
                         traj.segments.append(Segment(kind="code", text=code))
-                    run.turn_text = ""
+                    run.end_turn()
                     emit("segments", traj, None)
                     if boxed_outside_thinking(before + prose, run.think_open_at_start) is not None:
                         traj.finish_reason = "answer"  # answered, then started another call: the answer stands

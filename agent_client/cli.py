@@ -173,7 +173,7 @@ class LiveView:
 
     def event(self, kind: str, traj: Trajectory, payload: Any) -> None:
         if kind == "delta":
-            self.pending += payload
+            self.pending = payload
         elif kind == "segments":
             new = traj.segments[self.printed:]
             if new:

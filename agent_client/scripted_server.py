@@ -58,6 +58,17 @@ class ScriptedCompletions:
         self.eos_id = tokenizer.eos_token_id
         self._encode = lru_cache(maxsize=4096)(lambda s: tuple(tokenizer.encode(s, add_special_tokens=False)))
         self._decode = lru_cache(maxsize=4096)(lambda ids: tokenizer.decode(list(ids), skip_special_tokens=False))
+        self._step_index = lru_cache(maxsize=256)(self._index_step)
+
+    def _index_step(self, step: str) -> tuple[tuple[int, ...], dict[str, list[int]]]:
+        """The step's token ids, and for each prefix of them its decoded text -> prefix length. A
+        prompt that ends inside the step (a request cut by max_tokens, possibly mid-character)
+        decodes its tail to exactly one of these texts."""
+        ids = self._encode(step)
+        index: dict[str, list[int]] = {}
+        for j in range(len(ids), -1, -1):
+            index.setdefault(self._decode(ids[:j]), []).append(j)
+        return ids, index
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
         prompt = body["prompt"]
@@ -68,9 +79,12 @@ class ScriptedCompletions:
         text = self.tok.decode(prompt, skip_special_tokens=False)  # not cached: every request pays it
         step = self.policy(text)
         tail = self._current_step_text(text)
-        if not step.startswith(tail):
+        step_ids, done_at = self._step_index(step)
+        # prefixes that decode alike (a character cut in the middle) are told apart by the prompt's tokens
+        j = next((j for j in done_at.get(tail, ()) if j == 0 or prompt[-j:] == list(step_ids[:j])), None)
+        if j is None:
             raise ValueError(f"prompt tail {tail[-80:]!r} is not a prefix of the scripted step")
-        ids = list(self._encode(step[len(tail):]))
+        ids = list(step_ids[j:])  # continue in token space, as a model continues its own tokens
         finish, stop_reason = "length", None
         max_tokens = int(body.get("max_tokens", 16))
         # EOS and stop strings, in token order, as an engine checks them after each token

@@ -284,3 +284,18 @@ async def test_mcp_server_death_raises(scripted, tok, transport, tmp_path, net):
     finally:
         if proc is not None:
             proc.wait(10)
+
+
+async def test_characters_split_across_requests_are_decoded_whole(scripted, tok, mcp_url):
+    """One token per request: multi-byte characters span requests, yet the text and code are intact."""
+    srv = scripted(["Über die Summe ∑:\n<tool_call>\ns = 'π≈3'\nprint(s)\n</tool_call>", "Also ∑ = \\boxed{π}" + EOS])
+    seen = []
+    async with McpExecutor.http(mcp_url) as ex:
+        traj = await Agent(OpenAIBackend(srv.base_url), ex, tok,
+                           AgentConfig(max_tokens_per_step=1, max_tokens=400)).run(
+            "q", on_event=lambda k, t, p: seen.append(p) if k == "delta" else None)
+    assert traj.segments[0].text.startswith("Über die Summe ∑")
+    assert traj.segments[1].text == "s = 'π≈3'\nprint(s)" and traj.segments[2].text == "π≈3"
+    assert traj.answer == "π" and "\ufffd" not in "".join(s.text for s in traj.segments)
+    assert any("Über" in p for p in seen)
+    check_invariants(traj, tok, srv.handler.requests)
