@@ -327,9 +327,11 @@ def test_mcp_server_dying_mid_run_drops_rollouts_and_stops(tiny_model_dir, tmp_p
             train(run)
         assert run.trainer.state.global_step == 1
         first, second = run.rollout.reports[-2:]
-        assert first.dropped == 0 and second.dropped == 2  # the two scripted tool calls; the others never call it
-        assert "2/4 rollouts failed at step 1" in str(info.value)
-        assert run.rollout.totals.dropped == 2
+        # at least the two scripted tool calls fail (the random policy could add one of its own)
+        assert first.dropped == 0 and second.dropped >= 2
+        assert f"{second.dropped}/4 rollouts failed at step 1" in str(info.value)
+        assert run.rollout.totals.dropped == second.dropped
+        assert all("MCP" in e for e in second.errors)
     finally:
         if proc.poll() is None:
             proc.kill()
