@@ -124,14 +124,82 @@ def _strings(parsed: Parsed) -> set[str]:
     return {"".join(p.split()) for p in parsed if isinstance(p, str)}
 
 
+def _first_sympy(parsed: Parsed):
+    return next((o for o in parsed if isinstance(o, sympy.Basic)), None)
+
+
+def _probe_value(expr, point: int) -> complex | None:
+    """`expr` at a fixed point with every free symbol set to a distinct irrational-looking value."""
+    subs = {sym: sympy.Float(0.5772156649 + 0.7390851332 * (hash(sym.name) % 7) + 1.3247179572 * point)
+            for sym in expr.free_symbols}
+    try:
+        val = complex(expr.evalf(subs=subs, n=15))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+        return None
+    return val if val == val else None  # NaN -> unknown
+
+
+_CONSTANT_NAMES = {"e", "E", "i", "I", "pi", "oo", "inf", "infty"}
+
+
+def _refuted(gold: Parsed, pred: Parsed) -> bool:
+    """Cheap proofs of inequality that spare math-verify's symbolic simplification (tens of ms
+    per pair). Sound by construction: exact rationals that differ are different, and an
+    expression in free symbols that differs from a constant at some point is not that constant
+    (unless its only symbols could be read as constants: e, i, pi). Relations, sets, matrices and text-like symbol products are left to math-verify."""
+    a, b = _first_sympy(gold), _first_sympy(pred)
+    if a is None or b is None:
+        return False
+    if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational):
+        return a != b
+    for num, expr in ((a, b), (b, a)):
+        if (isinstance(num, sympy.Number) and isinstance(expr, sympy.Expr) and expr.free_symbols
+                and not {s.name for s in expr.free_symbols} <= _CONSTANT_NAMES):
+            target = complex(num)
+            for point in (0, 1):
+                val = _probe_value(expr, point)
+                if val is None:
+                    return False
+                if abs(val - target) > 1e-6 * max(1.0, abs(target)):
+                    return True
+    return False
+
+
+def _key(parsed: Parsed) -> tuple[str, ...]:
+    return tuple(sympy.srepr(o) if isinstance(o, sympy.Basic) else f"{type(o).__name__}:{o}" for o in parsed)
+
+
+_MEMO: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
+_MEMO_MAX = 200_000
+
+
 def equivalent(gold: Parsed, pred: Parsed) -> bool:
     """math-verify's comparison of two parsed answers (gold first: the order matters for sets
-    and relations), with the huge-number guard."""
+    and relations), with the huge-number guard, sound shortcuts, and a memo keyed by the exact
+    parsed objects (a run compares the same few answers many times)."""
     if not gold or not pred:
         return False
+    key = (_key(gold), _key(pred))
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit
     if _too_big(gold) or _too_big(pred):
-        return bool(_strings(gold) & _strings(pred))
-    return verify(gold, pred, timeout_seconds=None)
+        result = bool(_strings(gold) & _strings(pred))
+    elif _refuted(gold, pred):
+        result = False
+    else:
+        result = bool(verify(gold, pred, timeout_seconds=None))
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    _MEMO[key] = result
+    return result
+
+
+def clear_caches() -> None:
+    """Forget parsed answers and comparisons (benchmarks; long-lived processes never need to)."""
+    parse_gold.cache_clear()
+    _parse_pred.cache_clear()
+    _MEMO.clear()
 
 
 def grade(prediction: str | None, gold: str) -> bool:

@@ -129,3 +129,26 @@ def test_grade_is_usable_from_worker_threads():
 def test_clusters_group_equivalent_answers_by_first_appearance():
     ids = cluster_answers(["1/2", None, "0.5", "3", "", "\\frac{6}{2}", "}{", "\\frac{2}{4}"])
     assert ids == [0, None, 0, 3, None, 3, None, 0]
+
+
+# answers whose pairwise verdicts exercise the exact/numeric shortcuts in eval.grading.equivalent
+SHORTCUT_POOL = ["239", "-1", "\\frac{1}{2}", "0.5", "2\\sqrt{3}", "(x+1)^2", "2^{n-1}", "x=3", "3", "e^{i\\pi}",
+                 "\\sin^2 x + \\cos^2 x", "I could not finish", "i^2", "e", "\\pi", "\\frac{2n}{2}", "n", "\\text{(C)}"]
+
+
+def test_shortcuts_never_change_math_verify_verdicts():
+    """The memo and the cheap inequality proofs must agree with plain math-verify on every pair."""
+    from math_verify import verify
+
+    from eval.grading import clear_caches, equivalent, parse_gold
+
+    clear_caches()
+    checked = 0
+    for a in SHORTCUT_POOL:
+        for b in SHORTCUT_POOL:
+            gold, pred = parse_gold(a), parse_answer(b)
+            assert gold and pred
+            assert equivalent(gold, pred) == verify(gold, pred, timeout_seconds=None), (a, b)
+            checked += 1
+    assert checked == len(SHORTCUT_POOL) ** 2
+    assert grade("\\sin^2 x + \\cos^2 x", "1") and not grade("2^{n-1}", "239")
