@@ -181,7 +181,7 @@ class AgentRollout:
                              errors=errors, seconds=seconds)
         self._record(report)
         self._log_metrics(trainer, report)
-        if report.dropped == len(trajs) or report.dropped > self.max_dropped_fraction * len(trajs):
+        if report.dropped and (report.dropped == len(trajs) or report.dropped > self.max_dropped_fraction * len(trajs)):
             raise RolloutFailure(f"{report.dropped}/{len(trajs)} rollouts failed at step {step} "
                                  f"(max_dropped_fraction={self.max_dropped_fraction}); first error: {errors[0]}")
         return self._to_trl(agent, report)
