@@ -7,9 +7,7 @@ Public API (see docs/agent.md): `Agent`, `AgentConfig`, `Trajectory`, `Segment`,
 
 from agent_client.agent import Agent, AgentConfig
 from agent_client.answer import extract_answer
-from agent_client.backend import Backend, Generation
-from agent_client.errors import AgentError
-from agent_client.executor import ToolExecutor, ToolResult
+from agent_client.interfaces import AgentError, Backend, Generation, ToolExecutor, ToolResult
 from agent_client.local_backend import LocalBackend
 from agent_client.mcp_executor import McpExecutor
 from agent_client.openai_backend import OpenAIBackend

@@ -22,9 +22,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from agent_client.answer import boxed_outside_thinking, extract_answer, thinking_open
-from agent_client.backend import Backend, Generation, TokenSeq
-from agent_client.errors import AgentError
-from agent_client.executor import ToolExecutor, ToolResult
+from agent_client.interfaces import AgentError, Backend, Generation, TokenSeq, ToolExecutor, ToolResult
 from agent_client.prompt import DEFAULT_VERSION, PromptTokens, load_prompt
 from agent_client.trajectory import Segment, Trajectory
 

@@ -34,7 +34,7 @@ from rich.text import Text
 
 from agent_client.agent import Agent, AgentConfig
 from agent_client.answer import thinking_open
-from agent_client.errors import AgentError
+from agent_client.interfaces import AgentError
 from agent_client.mcp_executor import McpExecutor
 from agent_client.openai_backend import OpenAIBackend
 from agent_client.render import answer_panel, majority, samples_table, summary, trajectory_view

@@ -28,8 +28,7 @@ from typing import Any
 
 import anyio
 
-from agent_client.backend import Generation
-from agent_client.errors import AgentError
+from agent_client.interfaces import AgentError, Generation
 
 
 class LocalBackend:

@@ -21,8 +21,7 @@ from typing import Any, TextIO
 import anyio
 from mcp import Client, StdioServerParameters, stdio_client
 
-from agent_client.errors import AgentError
-from agent_client.executor import ToolResult
+from agent_client.interfaces import AgentError, ToolResult
 
 STATUSES = ("ok", "error", "timeout", "memory", "crashed")
 

@@ -22,8 +22,7 @@ from typing import Any
 
 import anyio
 
-from agent_client.backend import Generation, TokenSeq
-from agent_client.errors import AgentError
+from agent_client.interfaces import AgentError, Generation, TokenSeq
 from agent_client.http_transport import HttpPool, TransportError
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import pytest
 
 from agent_client import AgentError, Trajectory, extract_answer, load_prompt
 from agent_client.answer import boxed_outside_thinking, thinking_open
-from agent_client.backend import TokenSeq
+from agent_client.interfaces import TokenSeq
 from agent_client.http_transport import HttpPool, TransportError
 from agent_client.openai_backend import parse_completion
 from agent_client.prompt import PromptTokens

@@ -1,20 +1,34 @@
-"""The one small interface between the agent loop and a language model.
+"""The interfaces the agent loop talks through: a model backend, a code executor, and the one error type.
 
 Why token ids in and out: the loop keeps the trajectory as a single token sequence and sends it
 back verbatim at every step, so what the model was conditioned on, what eval scores and what the
 trainer back-propagates through are the same tokens. Re-tokenizing decoded text would silently
 change that sequence (BPE merges across segment boundaries), so a backend must return the ids
 it sampled.
+
+Why an executor protocol: the loop's logic (stop rules, budgets, masks) is the same whichever way
+a snippet reaches the sandbox; `McpExecutor` is the implementation, the loop only sees `ToolResult`.
+
+Why a dedicated error: a dead model endpoint or a dead MCP server must never turn into a plausible
+looking trajectory (a canned answer, an empty completion). Callers — eval, train, the CLI — catch
+`AgentError` to count or report the failure; snippet errors and timeouts are *not* AgentErrors,
+they go back to the model as output text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, model_validator
 
+from agent_client.trajectory import ToolStatus
+
 BackendFinish = Literal["stop", "length", "eos"]
+
+
+class AgentError(RuntimeError):
+    """The model endpoint or the tool server failed; the trajectory cannot continue."""
 
 
 class Generation(BaseModel):
@@ -79,3 +93,21 @@ class TokenSeq(list):
             self._text = f"{self._text},{new}" if self._text else new
             self._done = n
         return f"[{self._text}]"
+
+
+class ToolResult(BaseModel):
+    """One snippet's outcome as the loop uses it."""
+
+    status: ToolStatus
+    text: str = Field(description="what the model reads (ExecResult.render())")
+    latency_ms: float = Field(description="client-side round trip for the tool call")
+    result: dict[str, Any] | None = Field(default=None, description="the structured ExecResult, if sent")
+
+
+@runtime_checkable
+class ToolExecutor(Protocol):
+    """Runs snippets in per-trajectory sessions. Raises AgentError when the executor is gone."""
+
+    async def run(self, code: str, session_id: str, timeout_s: float | None = None) -> ToolResult: ...
+
+    async def reset_session(self, session_id: str) -> None: ...
