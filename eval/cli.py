@@ -105,6 +105,12 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
         problem=args.problem_col, answer=args.answer_col, id=args.id_col))
     shard = runner.parse_shard(args.shard)
     items = runner.select_shard(problems, shard)
+    from eval.grading import parse_gold
+
+    bad = [p.id for _, p in items if not parse_gold(p.answer)]
+    if bad:
+        err.print(f"[yellow]warning:[/] math-verify cannot parse {len(bad)} reference answer(s); those problems "
+                  f"can only be scored wrong: {', '.join(bad[:8])}{' …' if len(bad) > 8 else ''}")
     backend, tok, label, offline = await resolve_engine(args, err)
     local = not isinstance(backend, OpenAIBackend)
     cfg = AgentConfig(
