@@ -85,6 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         sp.add_argument("runs", nargs="+", type=Path, help="run files (JSONL) written by `deepmath-eval run`")
         sp.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
         sp.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+        sp.add_argument("--merge", action="store_true",
+                        help="treat files of the same run (shards, or a run split over machines) as one run")
         if name == "compare":
             sp.add_argument("--plot", type=Path, help="write accuracy vs mean model tokens to this PNG")
             sp.add_argument("--metric", choices=["maj", "mean"], default="maj", help="accuracy on the plot's y axis")
@@ -201,10 +203,17 @@ def _load_runs(paths: list[Path], err: Console) -> list:
     return runs
 
 
+def _runs_for(args: argparse.Namespace, err: Console) -> list:
+    from eval.records import merge_runs
+
+    runs = _load_runs(args.runs, err)
+    return merge_runs(runs) if args.merge else runs
+
+
 def _score(args: argparse.Namespace, console: Console, err: Console) -> int:
     from eval import report
 
-    runs = _load_runs(args.runs, err)
+    runs = _runs_for(args, err)
     scores = report.score_runs(runs, seed=args.seed)
     rows = [report.score_row(r, s) for r, s in zip(runs, scores)]
     text = report.render(rows, args.format, title="deepmath-eval score", console=console,
@@ -217,7 +226,7 @@ def _score(args: argparse.Namespace, console: Console, err: Console) -> int:
 def _compare(args: argparse.Namespace, console: Console, err: Console) -> int:
     from eval import report
 
-    runs = _load_runs(args.runs, err)
+    runs = _runs_for(args, err)
     scores = report.score_runs(runs, seed=args.seed)
     rows = report.compare_rows(runs, scores)
     text = report.render(rows, args.format, title="deepmath-eval compare (Δ: paired, vs the first run per dataset)",

@@ -110,6 +110,38 @@ def read_run(path: str | Path) -> Run:
                duplicates=dups)
 
 
+_SAME_RUN = ("dataset", "dataset_size", "samples", "mode", "model", "prompt_version", "sampling", "budgets")
+
+
+def merge_runs(runs: list[Run]) -> list[Run]:
+    """Merge files that belong to one run (shards): same dataset, K, mode, model, prompt, sampling
+    and budgets. The first file's header is kept (shard cleared); a problem id present in several
+    files is kept once (first file wins) and counted in `duplicates`."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        key = json.dumps([getattr(run.header, k) for k in _SAME_RUN], sort_keys=True, default=str)
+        groups.setdefault(key, []).append(run)
+    merged = []
+    for members in groups.values():
+        if len(members) == 1:
+            merged.append(members[0])
+            continue
+        seen: dict[str, ProblemRecord] = {}
+        dups = 0
+        for run in members:
+            for p in run.problems:
+                if p.id in seen:
+                    dups += 1
+                else:
+                    seen[p.id] = p
+        header = members[0].header.model_copy(update={"shard": None})
+        stem = Path(members[0].path)
+        merged.append(Run(path=str(stem.with_name(stem.stem + f"+{len(members) - 1}" + stem.suffix)), header=header,
+                          problems=list(seen.values()), torn_lines=sum(r.torn_lines for r in members),
+                          duplicates=dups + sum(r.duplicates for r in members)))
+    return merged
+
+
 def truncate_torn_tail(path: Path) -> int:
     """Cut a partial last line (left by a kill mid-write) so appended records start on a fresh
     line. Returns the number of bytes removed."""

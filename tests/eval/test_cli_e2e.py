@@ -120,6 +120,12 @@ def test_shards_partition_the_dataset_and_mismatched_resume_is_refused(tmp_path,
         ids.append({p.id for p in run.problems})
     assert ids[0].isdisjoint(ids[1]) and ids[0] | ids[1] == {p.id for p in problems}
     assert ids[0] == {problems[0].id, problems[2].id, problems[4].id}
+    rc, text, _ = cli("score", "--merge", str(tmp_path / "shard0.jsonl"), str(tmp_path / "shard1.jsonl"),
+                      "--format", "json")
+    merged = json.loads(text)
+    assert rc == 0 and len(merged) == 1 and merged[0]["header"]["shard"] is None
+    assert merged[0]["score"]["problems"] == 5 and merged[0]["duplicates"] == 0
+    assert merged[0]["score"]["mean"]["value"] == pytest.approx(3 / 5)  # even dataset indices are right
     before = (tmp_path / "shard0.jsonl").read_bytes()
     rc, _, err = cli("run", "--dataset", "champ", "--limit", "5", "--shard", "0/2", "--samples", "2",
                      *scripted_args(srv, tiny_model_dir), "--out", str(tmp_path / "shard0.jsonl"), "-q")
