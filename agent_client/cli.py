@@ -219,7 +219,8 @@ async def amain(args: argparse.Namespace, console: Console, err: Console) -> int
         max_tokens_per_step=args.max_tokens_per_step or (48 if local and args.samples == 1 else 1024),
         max_steps=args.max_steps, temperature=args.temperature, top_p=args.top_p, mode=args.mode,
         prompt_version=args.prompt_version, tool_timeout_s=args.tool_timeout, seed=args.seed,
-        max_context=getattr(getattr(getattr(backend, "model", None), "config", None), "max_position_embeddings", None))
+        max_context=(await backend.context_window() if isinstance(backend, OpenAIBackend) else
+                     getattr(getattr(getattr(backend, "model", None), "config", None), "max_position_embeddings", None)))
     out = console if not args.json else err
     with tempfile.TemporaryFile("w+") as errlog:
         executor = make_executor(args, errlog)

@@ -120,6 +120,16 @@ class OpenAIBackend:
                         raise AgentError(f"{self.base_url}/models lists no model: {str(data)[:200]}") from exc
         return self.model
 
+    async def context_window(self) -> int | None:
+        """The served model's context length when the server says (vLLM lists `max_model_len` at
+        /models), so the agent can cap requests instead of having them refused with HTTP 400."""
+        name = await self.resolve_model()
+        data = await self._request("GET", "/models")
+        for entry in data.get("data", []) if isinstance(data, dict) else []:
+            if isinstance(entry, dict) and entry.get("id") == name and isinstance(entry.get("max_model_len"), int):
+                return entry["max_model_len"]
+        return None
+
     async def generate(self, prompt_ids: list[int], *, max_tokens: int, temperature: float, top_p: float,
                        stop: list[str], seed: int | None = None) -> Generation:
         body: dict[str, Any] = {

@@ -49,8 +49,10 @@ def step_policy(steps: Sequence[str]) -> Policy:
 class ScriptedCompletions:
     """The request handling, independent of the transport (the HTTP layer below calls it)."""
 
-    def __init__(self, tokenizer: Any, policy: Policy, *, model_name: str = "scripted", record: bool = True):
+    def __init__(self, tokenizer: Any, policy: Policy, *, model_name: str = "scripted", record: bool = True,
+                 max_model_len: int | None = None):
         self.tok = tokenizer
+        self.max_model_len = max_model_len
         self.policy = policy
         self.model_name = model_name
         self.record = record
@@ -74,6 +76,8 @@ class ScriptedCompletions:
         prompt = body["prompt"]
         if not (isinstance(prompt, list) and all(isinstance(t, int) for t in prompt)):
             raise ValueError("this server takes token-id prompts only")
+        if self.max_model_len is not None and len(prompt) + int(body.get("max_tokens", 16)) > self.max_model_len:
+            raise ValueError(f"prompt ({len(prompt)}) + max_tokens exceeds max_model_len {self.max_model_len}")
         if self.record:
             self.requests.append(body)
         text = self.tok.decode(prompt, skip_special_tokens=False)  # not cached: every request pays it
@@ -134,7 +138,10 @@ class ScriptedCompletions:
         return turn[close + 5:]
 
     def models(self) -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": self.model_name, "object": "model", "owned_by": "scripted"}]}
+        entry: dict[str, Any] = {"id": self.model_name, "object": "model", "owned_by": "scripted"}
+        if self.max_model_len is not None:
+            entry["max_model_len"] = self.max_model_len
+        return {"object": "list", "data": [entry]}
 
 
 class ScriptedOpenAIServer:

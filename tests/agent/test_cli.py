@@ -117,3 +117,17 @@ def test_live_view_in_a_real_terminal(scripted, tiny_model_dir, mcp_url, tmp_pat
     assert done.exists() and done.read_text().strip() == "0", screen
     assert "total = sum(range(1, 101))" in screen and "output · ok" in screen and "5050" in screen
     assert "╭" in screen  # panels are drawn with box characters on a real terminal
+
+
+def test_served_context_window_caps_the_run(tok, tiny_model_dir):
+    """vLLM lists max_model_len at /v1/models; the CLI caps requests by it instead of getting HTTP 400."""
+    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+
+    handler = ScriptedCompletions(tok, step_policy(["word " * 3000]), max_model_len=2100)
+    with ScriptedOpenAIServer(handler) as srv:
+        code, out, err = run_cli(["--base-url", srv.base_url, "--tokenizer", str(tiny_model_dir), "--mode", "plain",
+                                  "--max-tokens", "5000", "q"])
+    assert code == 0, err
+    assert "finish budget" in out
+    last = handler.requests[-1]
+    assert len(last["prompt"]) + last["max_tokens"] == 2100
