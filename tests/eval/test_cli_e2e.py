@@ -173,3 +173,20 @@ def test_resume_after_kill_loses_nothing_and_duplicates_nothing(tmp_path, tiny_m
     # the resumed process asked the model only about the missing problems (2 requests each);
     # at most one problem was in flight when the first process died
     assert len(srv.handler.requests) - requests_before == 2 * (6 - len(first))
+
+
+def test_infrastructure_failures_are_never_scored_and_are_retried_on_resume(tmp_path, tiny_model_dir, champ_server):
+    problems = load("champ", limit=3)
+    srv = champ_server(problems)
+    out = tmp_path / "run.jsonl"
+    argv = ["run", "--dataset", "champ", "--limit", "3", "--samples", "2", *scripted_args(srv, tiny_model_dir),
+            "--model", "scripted-champ", "--retries", "0", "--out", str(out), "-q"]
+    srv.fail_next = 10_000  # the model endpoint answers every request with HTTP 503
+    rc, _, err = cli(*argv, "--max-failures", "1")
+    assert rc == 3 and "failed" in err and "rerun" in err
+    run = read_run(out)
+    assert run.problems == []  # nothing made up for the failed samples
+    srv.fail_next = 0
+    rc, _, err = cli(*argv)
+    assert rc == 0, err
+    assert sorted(p.id for p in read_run(out).problems) == sorted(p.id for p in problems)
