@@ -88,7 +88,9 @@ async def test_agent_over_vllm_reproduces_the_trained_trajectory(vllm_url, proto
     local = LocalBackend.from_pretrained(protocol_model_dir)
     tok = local.tokenizer
     prompt, completion, mask = proto.sequence(tok)
-    backend = RecordingBackend(OpenAIBackend(vllm_url))  # model name discovered from /v1/models
+    served = OpenAIBackend(vllm_url)
+    assert await served.context_window() == 4096  # vLLM lists max_model_len; the CLI caps requests by it
+    backend = RecordingBackend(served)  # model name discovered from /v1/models
     async with McpExecutor.http(mcp_url) as ex:
         agent = Agent(backend, ex, tok, AgentConfig(temperature=0.0, max_tokens=200))
         traj = await agent.run(proto.problem)
