@@ -188,9 +188,11 @@ class LiveView:
 
 
 async def run_one(agent: Agent, args: argparse.Namespace, console: Console) -> Trajectory:
+    if args.json:  # nothing but the JSON on stdout
+        return await agent.run(args.problem, seed=args.seed)
     view = LiveView(console, thinking_open(agent.prompt_text(args.problem)))
     with view.live:
-        return await agent.run(args.problem, seed=args.seed, on_event=None if args.json else view.event)
+        return await agent.run(args.problem, seed=args.seed, on_event=view.event)
 
 
 async def run_samples(agent: Agent, args: argparse.Namespace, console: Console) -> list[Trajectory | BaseException]:
