@@ -41,7 +41,7 @@ def score_row(run: Run, score: RunScore) -> dict[str, Any]:
         "mode": h.mode,
         "problems": f"{score.problems}/{h.dataset_size}" if not h.shard else str(score.problems),
         "k": str(k),
-        f"maj@k %": _pct(score.maj.value),
+        "maj@k %": _pct(score.maj.value),
         "maj 95% CI": _ci(score.maj.lo, score.maj.hi),
         "mean@k %": _pct(score.mean.value),
         "mean 95% CI": _ci(score.mean.lo, score.mean.hi),

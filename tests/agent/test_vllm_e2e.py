@@ -12,19 +12,14 @@ Build the environment with `bash .ci/vllm-venv.sh DIR` and set DEEPMATH_VLLM_PYT
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
+
+from support.vllm_env import vllm_server
 
 from agent_client import Agent, AgentConfig, Generation, LocalBackend, McpExecutor, OpenAIBackend
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
-
-VLLM_PYTHON = os.environ.get("DEEPMATH_VLLM_PYTHON")
-
 
 class RecordingBackend:
     """Delegates to another backend and keeps every prompt it was sent (for the prefix invariant)."""
@@ -38,49 +33,9 @@ class RecordingBackend:
 
 
 @pytest.fixture(scope="module")
-def vllm_url(protocol_model_dir, tmp_path_factory, net):
-    if not VLLM_PYTHON:
-        pytest.skip("DEEPMATH_VLLM_PYTHON is not set (build the venv with `bash .ci/vllm-venv.sh DIR`)")
-    if not Path(VLLM_PYTHON).is_file():
-        pytest.skip(f"DEEPMATH_VLLM_PYTHON={VLLM_PYTHON} does not exist")
-    port = net.free_port()
-    log_path = tmp_path_factory.mktemp("vllm") / "server.log"
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
-           "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
-    t0 = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [VLLM_PYTHON, "-m", "vllm.entrypoints.openai.api_server", "--model", str(protocol_model_dir),
-             "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32",
-             "--max-model-len", "4096", "--enforce-eager", "--seed", "0"],
-            stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        net.wait_port(port, proc, timeout=600)
-        # the port opens before the engine is ready: wait for /v1/models
-        import httpx
-
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise TimeoutError("vLLM never answered /v1/models")
-    except (RuntimeError, TimeoutError) as exc:
-        proc.kill()
-        proc.wait()
-        raise AssertionError(f"vLLM did not start: {exc}\n{log_path.read_text()[-3000:]}") from exc
-    print(f"vLLM ready in {time.monotonic() - t0:.1f}s")
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def vllm_url(protocol_model_dir, tmp_path_factory):
+    with vllm_server(protocol_model_dir, tmp_path_factory.mktemp("vllm") / "server.log") as url:
+        yield url
 
 
 @pytest.mark.anyio
@@ -129,7 +84,6 @@ async def test_sampling_over_vllm_keeps_the_invariants(vllm_url, protocol_model_
                                                     seed=1))
         trajs = await agent.run_many([proto.problem] * 3, concurrency=3)
     for t in trajs:
-        ids = t.prompt_ids + t.completion_ids
         assert len(t.mask) == len(t.completion_ids) == len(t.logprobs)
         assert "```output" not in tok.decode(t.model_token_ids(), skip_special_tokens=False)
         assert t.model_tokens <= 64

