@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.protocol_model import Protocol, protocol_sequence, teach_protocol
 
 
 def free_port() -> int:
@@ -106,51 +107,19 @@ PYTHON = sys.executable
 # local transformers engine) first overfit the tiny model on one agent trajectory: the real v1
 # prompt, one tool call, the sandbox's output (mask 0, no loss), then a boxed answer and EOS.
 # Greedy decoding then reproduces that trajectory, which the tests check token for token.
-PROTO_PROBLEM = "What is 6 times 7, plus 1?"
-PROTO_STEP1 = "Compute it.\n<tool_call>\nx = 6 * 7\nprint(x + 1)\n</tool_call>"
-PROTO_TOOL_TEXT = "43"
-PROTO_STEP2 = "The answer is \\boxed{43}."
+PROTO = Protocol(problem="What is 6 times 7, plus 1?",
+                 call="Compute it.\n<tool_call>\nx = 6 * 7\nprint(x + 1)\n</tool_call>",
+                 tool_text="43", answer_text="The answer is \\boxed{43}.", answer="43")
 
 
 def proto_sequence(tok) -> tuple[list[int], list[int], list[int]]:
     """(prompt ids, completion ids, mask) of the trajectory the protocol model is trained on."""
-    from agent_client import Agent, AgentConfig
-    from agent_client.agent import OUTPUT_TEMPLATE
-
-    class _NoExec:  # only the prompt is needed here; Agent requires an executor in agent mode
-        async def run(self, code, session_id, timeout_s=None): raise AssertionError
-        async def reset_session(self, session_id): raise AssertionError
-
-    prompt = Agent(None, _NoExec(), tok, AgentConfig()).prompt_ids(PROTO_PROBLEM)
-    enc = lambda s: list(tok.encode(s, add_special_tokens=False))  # noqa: E731
-    m1, t1, m2 = enc(PROTO_STEP1), enc(OUTPUT_TEMPLATE.format(text=PROTO_TOOL_TEXT)), enc(PROTO_STEP2)
-    m2.append(tok.eos_token_id)
-    return prompt, m1 + t1 + m2, [1] * len(m1) + [0] * len(t1) + [1] * len(m2)
+    return protocol_sequence(PROTO, tok)
 
 
 @pytest.fixture(scope="session")
 def protocol_model_dir(tiny_model_dir, tmp_path_factory):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    prompt, completion, mask = proto_sequence(tok)
-    x = torch.tensor([prompt + completion])
-    y = torch.tensor([[-100] * len(prompt) + [t if m else -100 for t, m in zip(completion, mask)]])
-    torch.manual_seed(0)
-    opt = torch.optim.AdamW(model.parameters(), lr=6e-3)
-    for _ in range(200):
-        loss = model(input_ids=x, labels=y).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-        if loss.item() < 0.02:
-            break
-    out = tmp_path_factory.mktemp("tiny-qwen3-protocol")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    return teach_protocol(tiny_model_dir, tmp_path_factory.mktemp("tiny-qwen3-protocol"), PROTO)
 
 
 @pytest.fixture(scope="session")
@@ -158,7 +127,7 @@ def proto():
     """What the protocol model was trained on: the problem and a function tok -> (prompt, completion, mask)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(problem=PROTO_PROBLEM, sequence=proto_sequence, step1=PROTO_STEP1, step2=PROTO_STEP2)
+    return SimpleNamespace(problem=PROTO.problem, sequence=proto_sequence, step1=PROTO.call, step2=PROTO.answer_text)
 
 
 @pytest.fixture(scope="session")
