@@ -15,6 +15,7 @@ The sandbox is `deepmath-mcp` spawned over stdio unless --mcp-url / --mcp-comman
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -187,6 +188,30 @@ class LiveView:
         self.live.update(self._status())
 
 
+@contextlib.asynccontextmanager
+async def sandbox_for(args: argparse.Namespace, backend: Any, status: Console, message: str):
+    """The MCP executor `args` ask for (None in plain mode), started under a status line; yields it.
+
+    On an `AgentError` the tail of the MCP server's stderr is added to the message; the executor
+    and an HTTP backend are always closed. Shared by deepmath-agent and deepmath-eval."""
+    with tempfile.TemporaryFile("w+") as errlog:
+        executor = make_executor(args, errlog)
+        try:
+            if executor is not None:
+                with status.status(message):
+                    await executor.__aenter__()
+            yield executor
+        except AgentError as exc:
+            errlog.seek(0)
+            tail = errlog.read()[-2000:]
+            raise AgentError(f"{exc}" + (f"\n--- MCP server stderr ---\n{tail}" if tail.strip() else "")) from exc
+        finally:
+            if executor is not None:
+                await executor.__aexit__(None, None, None)
+            if isinstance(backend, OpenAIBackend):
+                await backend.aclose()
+
+
 async def run_one(agent: Agent, args: argparse.Namespace, console: Console) -> Trajectory:
     if args.json:  # nothing but the JSON on stdout
         return await agent.run(args.problem, seed=args.seed)
@@ -224,30 +249,17 @@ async def amain(args: argparse.Namespace, console: Console, err: Console) -> int
         max_context=(await backend.context_window() if isinstance(backend, OpenAIBackend) else
                      getattr(getattr(getattr(backend, "model", None), "config", None), "max_position_embeddings", None)))
     out = console if not args.json else err
-    with tempfile.TemporaryFile("w+") as errlog:
-        executor = make_executor(args, errlog)
-        try:
-            if executor is not None:
-                with out.status("Starting the sandbox (the first run on a machine builds its snapshot, ~2 min)…"):
-                    await executor.__aenter__()
-            if not args.json:
-                console.print(Text.assemble(("model ", "dim"), label, ("  ·  sandbox ", "dim"),
-                                            executor.describe if executor else "none (plain mode)"))
-                console.rule(Text(args.problem, style="bold"), align="left")
-            agent = Agent(backend, executor, tok, cfg)
-            if args.samples == 1:
-                result: Trajectory | list[Trajectory | BaseException] = await run_one(agent, args, console)
-            else:
-                result = await run_samples(agent, args, out)
-        except AgentError as exc:
-            errlog.seek(0)
-            tail = errlog.read()[-2000:]
-            raise AgentError(f"{exc}" + (f"\n--- MCP server stderr ---\n{tail}" if tail.strip() else "")) from exc
-        finally:
-            if executor is not None:
-                await executor.__aexit__(None, None, None)
-            if isinstance(backend, OpenAIBackend):
-                await backend.aclose()
+    async with sandbox_for(args, backend, out, "Starting the sandbox (the first run on a machine builds its "
+                                                "snapshot, ~2 min)…") as executor:
+        if not args.json:
+            console.print(Text.assemble(("model ", "dim"), label, ("  ·  sandbox ", "dim"),
+                                        executor.describe if executor else "none (plain mode)"))
+            console.rule(Text(args.problem, style="bold"), align="left")
+        agent = Agent(backend, executor, tok, cfg)
+        if args.samples == 1:
+            result: Trajectory | list[Trajectory | BaseException] = await run_one(agent, args, console)
+        else:
+            result = await run_samples(agent, args, out)
     return report(result, args, console)
 
 

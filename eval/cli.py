@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -99,7 +98,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # -- run ------------------------------------------------------------------------------------------------
 async def _run(args: argparse.Namespace, err: Console) -> int:
-    from agent_client.cli import LOCAL_DEFAULT_MAX_TOKENS, make_executor, resolve_engine
+    from agent_client.cli import LOCAL_DEFAULT_MAX_TOKENS, resolve_engine, sandbox_for
     from eval import datasets, runner
     from eval.records import RunHeader
 
@@ -138,44 +137,30 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
                             f"{len(items) - len(todo)} already in {args.out}, {len(todo)} to run  ·  model {label}"))
     if not todo:
         return 0
-    with tempfile.TemporaryFile("w+") as errlog:
-        executor = make_executor(args, errlog)
-        try:
-            if executor is not None:
-                with err.status("Starting the sandbox…"):
-                    await executor.__aenter__()
-            agent = Agent(backend, executor, tok, cfg)
-            prog = runner.Progress(total=len(todo))
-            columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("samples {task.fields[samples]}"),
-                       TextColumn("[green]mean@k {task.fields[mean]}  maj@k {task.fields[maj]}"),
-                       TextColumn("[red]{task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn()]
-            with Progress(*columns, console=err, disable=args.quiet) as bar:
-                task = bar.add_task(args.dataset, total=len(todo), samples=0, mean="-", maj="-", failed="")
+    async with sandbox_for(args, backend, err, "Starting the sandbox…") as executor:
+        agent = Agent(backend, executor, tok, cfg)
+        prog = runner.Progress(total=len(todo))
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("samples {task.fields[samples]}"),
+                   TextColumn("[green]mean@k {task.fields[mean]}  maj@k {task.fields[maj]}"),
+                   TextColumn("[red]{task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn()]
+        with Progress(*columns, console=err, disable=args.quiet) as bar:
+            task = bar.add_task(args.dataset, total=len(todo), samples=0, mean="-", maj="-", failed="")
 
-                def update(p: runner.Progress) -> None:
-                    bar.update(task, completed=p.done + p.failed, samples=p.samples_done,
-                               mean=f"{100 * p.mean_acc:.1f}%" if p.done else "-",
-                               maj=f"{100 * p.maj_acc:.1f}%" if p.done else "-",
-                               failed=f"{p.failed} failed" if p.failed else "")
+            def update(p: runner.Progress) -> None:
+                bar.update(task, completed=p.done + p.failed, samples=p.samples_done,
+                           mean=f"{100 * p.mean_acc:.1f}%" if p.done else "-",
+                           maj=f"{100 * p.maj_acc:.1f}%" if p.done else "-",
+                           failed=f"{p.failed} failed" if p.failed else "")
 
-                try:
-                    prog = await runner.run_problems(agent, todo, args.out, samples=args.samples,
-                                                     concurrency=args.concurrency, seed=args.seed, progress=prog,
-                                                     on_update=update, max_failures=args.max_failures)
-                except runner.TooManyFailures as exc:
-                    err.print(Text.assemble(("error: ", "bold red"), str(exc),
-                                            "\nfinished problems are saved; rerun the same command to resume"))
-                    return 3
-        except AgentError as exc:
-            errlog.seek(0)
-            tail = errlog.read()[-2000:]
-            raise AgentError(f"{exc}" + (f"\n--- MCP server stderr ---\n{tail}" if tail.strip() else "")) from exc
-        finally:
-            if executor is not None:
-                await executor.__aexit__(None, None, None)
-            if isinstance(backend, OpenAIBackend):
-                await backend.aclose()
+            try:
+                prog = await runner.run_problems(agent, todo, args.out, samples=args.samples,
+                                                 concurrency=args.concurrency, seed=args.seed, progress=prog,
+                                                 on_update=update, max_failures=args.max_failures)
+            except runner.TooManyFailures as exc:
+                err.print(Text.assemble(("error: ", "bold red"), str(exc),
+                                        "\nfinished problems are saved; rerun the same command to resume"))
+                return 3
     err.print(Text.assemble(("done ", "bold green"), f"{prog.done} problems written to {args.out}",
                             f"; mean@k {100 * prog.mean_acc:.1f}%  maj@k {100 * prog.maj_acc:.1f}%"))
     if prog.failed:
