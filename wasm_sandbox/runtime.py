@@ -116,6 +116,16 @@ def _door(caller, ptr: int, length: int, out_ptr_ptr: int, out_len_ptr: int) -> 
     return 0
 
 
+def _trap_reason(exc: Exception) -> str:
+    """One line saying why wasm stopped: the trap code, else wasmtime's "Caused by" line."""
+    code = getattr(exc, "trap_code", None)
+    if code is not None:
+        return f"wasm trap: {code.name.lower().replace('_', ' ')}"
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    caused = [ln for ln in lines if ln.startswith("wasm trap:")]
+    return (caused or lines or [type(exc).__name__])[-1]
+
+
 @dataclass
 class _Stop:
     deadline: float = float("inf")
@@ -200,7 +210,7 @@ class Instance:
         except wasmtime.ExitTrap as exc:
             trap = f"exit({exc.code})"
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            trap = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            trap = _trap_reason(exc)
         finally:
             _current.instance = None
         duration_ms = (time.perf_counter() - started) * 1e3

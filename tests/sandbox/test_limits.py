@@ -109,3 +109,12 @@ def test_timeout_override_must_be_positive(sandbox):
         sandbox.run("1", timeout_s=0)
     with pytest.raises(TypeError):
         sandbox.run(b"print(1)")
+
+
+def test_an_interpreter_abort_is_crashed_and_resets_the_session(sandbox):
+    sandbox.run("kept = 1", session_id="s-abort")
+    r = sandbox.run("import random\nrandom._os.abort()", session_id="s-abort")
+    assert r.status == "crashed" and r.error.type == "Crashed"
+    assert "unreachable" in r.error.message and "/" not in r.error.message
+    r = sandbox.run("kept", session_id="s-abort")
+    assert r.session_reset is True and r.error.type == "NameError"
