@@ -9,9 +9,9 @@ fixes *what the model says*, so the tests can assert exactly what the loop must 
 
 from __future__ import annotations
 
-import socket
 
 import pytest
+from support.net import free_port
 
 from agent_client import Agent, AgentConfig, AgentError, McpExecutor, OpenAIBackend, Trajectory
 from agent_client.agent import OUTPUT_TEMPLATE
@@ -178,9 +178,7 @@ async def test_concurrent_trajectories_have_separate_sessions(scripted, tok, mcp
 
 
 async def test_endpoint_down_raises(tok, mcp_url):
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nobody listens there
     backend = OpenAIBackend(f"http://127.0.0.1:{port}/v1", model="m", max_retries=2, backoff_s=0.01)
     async with McpExecutor.http(mcp_url) as ex:
         with pytest.raises(AgentError, match="unreachable after 3 tries"):

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import asynccontextmanager
 
 import pytest
+from support.net import free_port
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -38,12 +39,6 @@ def anyio_backend() -> str:
 def sandbox_prepared() -> None:
     """Make sure the compiled snapshot exists before any server starts (it is cached per machine)."""
     subprocess.run([sys.executable, "-c", "import wasm_sandbox; wasm_sandbox.prepare()"], check=True, timeout=1800)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class HttpServer:

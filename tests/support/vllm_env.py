@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+
+from support.net import free_port
 
 VLLM_ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
             "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
@@ -37,9 +38,7 @@ def vllm_server(model_dir, log_path, *extra: str, timeout_s: float = 600.0):
     import httpx
 
     py = vllm_python()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     t0 = time.monotonic()
     with open(log_path, "wb") as log:

@@ -20,6 +20,7 @@ import anyio
 import pytest
 import torch
 
+from support.net import free_port, wait_port
 from support.vllm_env import vllm_server
 
 from agent_client import AgentError, Generation, LocalBackend
@@ -287,9 +288,7 @@ def test_mcp_server_dying_mid_run_drops_rollouts_and_stops(tiny_model_dir, tmp_p
     that calls the sandbox fails, is dropped and counted, and too many drops stop training."""
     import os
     import shutil
-    import socket
     import subprocess
-    import time
 
     from transformers import TrainerCallback
 
@@ -298,21 +297,12 @@ def test_mcp_server_dying_mid_run_drops_rollouts_and_stops(tiny_model_dir, tmp_p
 
     exe = shutil.which("deepmath-mcp")
     assert exe, "deepmath-mcp is not installed (pip install -e .)"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([exe, "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
     try:
-        def listening():
-            with socket.socket() as c:
-                return c.connect_ex(("127.0.0.1", port)) == 0
-
-        deadline = time.monotonic() + 300
-        while not listening():
-            assert proc.poll() is None and time.monotonic() < deadline, "deepmath-mcp did not come up"
-            time.sleep(0.1)
+        wait_port(port, proc, 300)
 
         class KillAfterFirstStep(TrainerCallback):
             def on_step_end(self, args, state, control, **kw):
