@@ -20,9 +20,28 @@ import tempfile
 from pathlib import Path
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+NANO_ADAPTER = Path(__file__).parent / "nano_adapter"  # DeepMath-nano: made by `deepmath-train recipe --ship`
+ADAPTER_META = "deepmath_adapter.json"
 MODEL_DIRNAME = "smollm2-135m-instruct"
-NOTICE = ("Using the built-in offline model SmolLM2-135M-Instruct (weak at math). For real accuracy serve "
-          "Intel/deepmath-v1 with vLLM and pass --base-url/--model.")
+NOTICE = ("Using the built-in offline model DeepMath-nano (SmolLM2-135M-Instruct + a LoRA trained by our recipe, "
+          "see docs/nano.md; good at arithmetic-style questions only). For real accuracy serve Intel/deepmath-v1 "
+          "with vLLM and pass --base-url/--model.")
+BARE_NOTICE = ("Using the bare base model SmolLM2-135M-Instruct (weak at math, never trained to use the sandbox). "
+               "For real accuracy serve Intel/deepmath-v1 with vLLM and pass --base-url/--model.")
+
+
+def nano_adapter() -> Path | None:
+    """The shipped DeepMath-nano adapter, if this installation has it."""
+    return NANO_ADAPTER if (NANO_ADAPTER / "adapter_model.safetensors").is_file() else None
+
+
+def adapter_meta(adapter: str | Path) -> dict:
+    """What an adapter made by `deepmath-train sft/recipe` records: base model, prompt version, mode, recipe.
+    Empty for an adapter made elsewhere."""
+    import json
+
+    path = Path(adapter) / ADAPTER_META
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def cache_dir() -> Path:

@@ -44,6 +44,8 @@ class TrainConfig:
     problem_field: str = _f("problem", "column holding the problem text (local files and hub datasets)")
     answer_field: str = _f("answer", "column holding the gold final answer")
     max_samples: int | None = _f(None, "use at most this many problems (after shuffling with --seed)")
+    init_adapter: str | None = _f(None, "start from this LoRA adapter (e.g. the output of `deepmath-train sft`) "
+                                        "and keep training it; the --lora-* options are then ignored")
     output_dir: str = _f("runs/deepmath-grpo", "where checkpoints, the final LoRA adapter, the training "
                                                "config and metrics.jsonl are written")
     resume_from_checkpoint: str | None = _f(None, "resume from this checkpoint directory, or 'latest' for "

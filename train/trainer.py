@@ -145,8 +145,14 @@ def build(cfg: TrainConfig, *, train_dataset: Any = None, model: Any = None, tok
     schedule = TemperatureSchedule(cfg.temperature_start, cfg.temperature_end, cfg.temperature_steps)
     temp_cb = TemperatureCallback(schedule, rollout)
     metrics_cb = JsonlMetricsCallback(Path(cfg.output_dir) / "metrics.jsonl")
+    peft_config = lora_config(cfg)
+    if cfg.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, cfg.init_adapter, is_trainable=True)
+        peft_config = None
     trainer = GRPOTrainer(model=model, reward_funcs=rewards.trl_functions(), args=args, train_dataset=train_dataset,
-                          processing_class=tokenizer, peft_config=lora_config(cfg), rollout_func=rollout,
+                          processing_class=tokenizer, peft_config=peft_config, rollout_func=rollout,
                           callbacks=[temp_cb, metrics_cb, *callbacks])
     temp_cb.bind(trainer)
     return Run(config=cfg, trainer=trainer, rollout=rollout, rewards=rewards, schedule=schedule)

