@@ -1,0 +1,208 @@
+"""Arithmetic families: expressions, big products and powers, sums and series, digit sums and counts.
+
+Golds are plain Python integer arithmetic; test ranges are larger than (and disjoint from) train's.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from .core import draw, family, ordinal
+
+
+_SHAPES = (
+    ("{a} * {b} + {c}", lambda a, b, c, d: a * b + c),
+    ("({a} + {b}) * {c} - {d}", lambda a, b, c, d: (a + b) * c - d),
+    ("{a} * {b} - {c} * {d}", lambda a, b, c, d: a * b - c * d),
+    ("{a} + {b} * {c}", lambda a, b, c, d: a + b * c),
+    ("({a} - {b}) * ({c} + {d})", lambda a, b, c, d: (a - b) * (c + d)),
+)
+
+
+@family("arithmetic", code="print({expr})",
+        train=["What is {expr}?", "Compute {expr}.", "Evaluate {expr}.", "Calculate {expr}.",
+               "Find the value of {expr}.", "What does {expr} equal?", "Work out {expr}.",
+               "What is the value of the expression {expr}?"],
+        val=["Determine {expr}.", "How much is {expr}?"],
+        test=["Tell me the result of {expr}, please.", "What number do you get when you evaluate {expr}?"])
+def arithmetic(rng, test):
+    shape, value = rng.choice(_SHAPES)
+    nums = [draw(rng, test, (2, 99), (100, 9_999)) for _ in range(4)]
+    return {"expr": shape.format(a=nums[0], b=nums[1], c=nums[2], d=nums[3])}, value(*nums)
+
+
+@family("big_product", code="print({a} * {b})",
+        train=["What is {a} times {b}?", "Multiply {a} by {b}.", "What is the product of {a} and {b}?",
+               "Compute {a} * {b}.", "Calculate {a} multiplied by {b}.", "Find {a} x {b}.",
+               "What do you get if you multiply {a} and {b}?", "Work out the product {a} * {b}."],
+        val=["Determine {a} times {b}.", "How much is {a} multiplied by {b}?"],
+        test=["If one factor is {a} and the other is {b}, what is their product?",
+              "Give the exact value of {a} * {b}."])
+def big_product(rng, test):
+    a = draw(rng, test, (1_000, 9_999_999), (10**8, 10**12))
+    b = draw(rng, test, (1_000, 9_999_999), (10**8, 10**12))
+    return {"a": a, "b": b}, a * b
+
+
+@family("power", code="print({a}**{b})",
+        train=["What is {a}^{b}?", "Compute {a} to the power of {b}.", "What is {a} raised to the power {b}?",
+               "Calculate {a}^{b}.", "Evaluate {a}**{b}.", "Find the value of {a}^{b}.",
+               "What is {a} to the {bth} power?", "Work out {a} raised to the {bth} power."],
+        val=["Determine {a}^{b}.", "How much is {a} to the power of {b}?"],
+        test=["What number is {b} copies of {a} multiplied together?",
+              "Give the exact value of {a} raised to the exponent {b}."])
+def power(rng, test):
+    a = draw(rng, test, (2, 20), (21, 99))
+    top = int(38 / math.log10(a)) if test else min(40, int(30 / math.log10(a)))
+    b = rng.randint(max(5, top // 2) if test else 5, top)
+    return {"a": a, "b": b, "bth": ordinal(b)}, a**b
+
+
+@family("sum_first_n", code="print(sum(range(1, {n} + 1)))",
+        train=["What is the sum of the first {n} positive integers?", "Compute 1 + 2 + 3 + ... + {n}.",
+               "Find the sum of all integers from 1 to {n}.", "What is 1 + 2 + ... + {n}?",
+               "Add up the whole numbers from 1 through {n}.",
+               "What do you get when you add all the integers from 1 up to {n}?",
+               "Calculate the sum of the integers 1, 2, ..., {n}.",
+               "What is the total of the first {n} counting numbers?"],
+        val=["Determine the sum 1 + 2 + ... + {n}.", "How much is the sum of the numbers from 1 to {n}?"],
+        test=["A child writes down every number from 1 to {n} and adds them all; what total does she get?",
+              "Sum every positive whole number that is at most {n}."])
+def sum_first_n(rng, test):
+    n = draw(rng, test, (10, 999), (1_000, 99_999))
+    return {"n": n}, n * (n + 1) // 2
+
+
+@family("sum_range", code="print(sum(range({a}, {b} + 1)))",
+        train=["What is the sum of all integers from {a} to {b} inclusive?",
+               "Compute {a} + {a1} + ... + {b}.", "Find the sum of the integers between {a} and {b}, inclusive.",
+               "Add up every whole number from {a} through {b}.",
+               "What is the total of the consecutive integers {a}, {a1}, ..., {b}?",
+               "Calculate the sum of the numbers from {a} up to {b}, including both ends.",
+               "What do you get if you add all integers n with {a} <= n <= {b}?",
+               "Sum the integers from {a} to {b}, both included."],
+        val=["Determine the sum of all integers from {a} to {b}, inclusive.",
+             "How much is {a} + {a1} + ... + {b}?"],
+        test=["A list holds every integer starting at {a} and ending at {b}; what is the sum of the list?",
+              "Adding each whole number no smaller than {a} and no larger than {b} gives what total?"])
+def sum_range(rng, test):
+    a = draw(rng, test, (2, 60), (100, 999))
+    b = a + draw(rng, test, (10, 500), (1_000, 9_000))
+    return {"a": a, "a1": a + 1, "b": b}, (a + b) * (b - a + 1) // 2
+
+
+@family("sum_odd_even", code="print(sum(k for k in range({a}, {b} + 1) if k % 2 == {r}))",
+        train=["What is the sum of all {kind} integers from {a} to {b} inclusive?",
+               "Add up the {kind} numbers between {a} and {b}, inclusive.",
+               "Find the sum of every {kind} number from {a} through {b}.",
+               "Compute the total of the {kind} integers in the range {a} to {b}, including both ends.",
+               "What do you get when you add all {kind} whole numbers from {a} up to {b}?",
+               "Calculate the sum of the {kind} integers n with {a} <= n <= {b}.",
+               "What is the total of all {kind} numbers from {a} to {b}?",
+               "Sum the {kind} integers between {a} and {b}, both included."],
+        val=["Determine the sum of the {kind} integers from {a} to {b}, inclusive.",
+             "How much do the {kind} numbers from {a} to {b} add up to?"],
+        test=["Among the integers from {a} to {b} inclusive, keep only the {kind} ones; what is their sum?",
+              "A list contains every {kind} whole number that is at least {a} and at most {b}; what is its total?"])
+def sum_odd_even(rng, test):
+    a = draw(rng, test, (1, 60), (100, 999))
+    b = a + draw(rng, test, (10, 500), (1_000, 9_000))
+    r = rng.randint(0, 1)
+    return {"a": a, "b": b, "r": r, "kind": "odd" if r else "even"}, sum(range(a + (a % 2 != r), b + 1, 2))
+
+
+@family("sum_powers", code="print(sum(k**{p} for k in range(1, {n} + 1)))",
+        train=["What is the sum of the {kinds} of the integers from 1 to {n}?",
+               "Compute 1^{p} + 2^{p} + ... + {n}^{p}.", "Find the sum of the first {n} perfect {kinds}.",
+               "What is 1^{p} + 2^{p} + 3^{p} + ... + {n}^{p}?",
+               "Add up the {kinds} of all whole numbers from 1 through {n}.",
+               "Calculate the sum of k^{p} for k = 1 to {n}.",
+               "What do you get if you add the {kinds} of 1, 2, ..., {n}?",
+               "What is the total of the {kinds} of the first {n} positive integers?"],
+        val=["Determine the sum of the {kinds} of the numbers 1 to {n}.", "How much is 1^{p} + 2^{p} + ... + {n}^{p}?"],
+        test=["Take each integer from 1 to {n}, raise it to the power {p}, and add the results; what is the total?",
+              "Someone sums the {kinds} of every counting number up to and including {n}; what result do they get?"])
+def sum_powers(rng, test):
+    n = draw(rng, test, (5, 100), (101, 2_000))
+    p = rng.choice([2, 3])
+    return {"n": n, "p": p, "kinds": {2: "squares", 3: "cubes"}[p]}, sum(k**p for k in range(1, n + 1))
+
+
+@family("arithmetic_series", code="print(sum({a} + {d}*k for k in range({n})))",
+        train=["What is the sum of the first {n} terms of the arithmetic sequence {a}, {t2}, {t3}, ...?",
+               "An arithmetic sequence starts at {a} with common difference {d}. What is the sum of its first {n} terms?",
+               "Find the sum of the first {n} terms of the arithmetic progression with first term {a} and difference {d}.",
+               "Compute {a} + {t2} + {t3} + ... with {n} terms in total.",
+               "The sequence {a}, {t2}, {t3}, ... increases by {d} each time. Add up its first {n} terms.",
+               "Calculate the sum of {n} terms of the arithmetic series whose first term is {a} and whose common difference is {d}.",
+               "What do the first {n} terms of {a}, {t2}, {t3}, ... add up to?",
+               "What is the total of the first {n} terms of an arithmetic sequence with a_1 = {a} and d = {d}?"],
+        val=["Determine the sum of the first {n} terms of the arithmetic sequence {a}, {t2}, {t3}, ....",
+             "How much are the first {n} terms of an arithmetic progression starting {a}, {t2}, ... worth in total?"],
+        test=["Someone saves {a} dollars in week one and {d} dollars more each week than the week before; how much have they saved after {n} weeks?",
+              "Consider the series with first term {a} in which every term exceeds the previous one by {d}; what is the total of {n} terms?"])
+def arithmetic_series(rng, test):
+    a = draw(rng, test, (1, 20), (21, 200))
+    d = draw(rng, test, (1, 9), (10, 30))
+    n = draw(rng, test, (5, 50), (51, 200))
+    return {"a": a, "d": d, "n": n, "t2": a + d, "t3": a + 2 * d}, n * (2 * a + (n - 1) * d) // 2
+
+
+@family("geometric_series", code="print(sum({a} * {r}**k for k in range({n})))",
+        train=["What is the sum of the first {n} terms of the geometric sequence {a}, {t2}, {t3}, ...?",
+               "A geometric sequence starts at {a} with common ratio {r}. What is the sum of its first {n} terms?",
+               "Find the sum of the first {n} terms of the geometric progression with first term {a} and ratio {r}.",
+               "Compute the geometric sum {a} + {t2} + {t3} + ... with {n} terms.",
+               "Each term of the sequence {a}, {t2}, {t3}, ... is {r} times the previous one. Add up its first {n} terms.",
+               "Calculate the sum of {n} terms of the geometric series whose first term is {a} and whose common ratio is {r}.",
+               "What do the first {n} terms of the geometric sequence {a}, {t2}, {t3}, ... add up to?",
+               "What is the total of the first {n} terms of a geometric sequence with a_1 = {a} and r = {r}?"],
+        val=["Determine the sum of the first {n} terms of the geometric sequence {a}, {t2}, {t3}, ....",
+             "How much are the first {n} terms of a geometric progression starting {a}, {t2}, ... worth in total?"],
+        test=["A colony has {a} cells on day one and multiplies by {r} every day; how many cells were counted over the first {n} days combined?",
+              "Consider the series with first term {a} in which every term is {r} times the one before; what is the total of {n} terms?"])
+def geometric_series(rng, test):
+    a = draw(rng, test, (1, 9), (10, 50))
+    r = draw(rng, test, (2, 5), (6, 12))
+    n = draw(rng, test, (3, 12), (13, 20))
+    return {"a": a, "r": r, "n": n, "t2": a * r, "t3": a * r * r}, a * (r**n - 1) // (r - 1)
+
+
+def _big_number(rng: random.Random, test: bool) -> tuple[str, str, int]:
+    """(text, code, value) of a power like 2^100 or a factorial like 30!."""
+    if rng.random() < 0.6:
+        a = rng.randint(2, 9)
+        b = draw(rng, test, (10, 200), (201, 600))
+        return f"{a}^{b}", f"{a}**{b}", a**b
+    n = draw(rng, test, (10, 60), (61, 150))
+    return f"{n}!", f"math.factorial({n})", math.factorial(n)
+
+
+@family("digit_sum", code="import math\nprint(sum(int(d) for d in str({expr})))",
+        train=["What is the sum of the digits of {text}?", "Find the digit sum of {text}.",
+               "Add up all the decimal digits of {text}.", "Compute the sum of the digits in the number {text}.",
+               "If you write out {text} in full, what do its digits add up to?",
+               "Calculate the sum of the base-10 digits of {text}.",
+               "What do you get when you add together every digit of {text}?",
+               "What is the total of the digits of {text}?"],
+        val=["Determine the sum of the digits of {text}.", "How much do the digits of {text} add up to?"],
+        test=["Write the number {text} in ordinary decimal notation and add its digits; what is the result?",
+              "Summing each digit of the integer {text} gives what value?"])
+def digit_sum(rng, test):
+    text, expr, value = _big_number(rng, test)
+    return {"text": text, "expr": expr}, sum(map(int, str(value)))
+
+
+@family("digit_count", code="import math\nprint(len(str({expr})))",
+        train=["How many digits does {text} have?", "Find the number of digits of {text}.",
+               "How many decimal digits are in {text}?", "Compute how many digits the number {text} has.",
+               "If you write out {text} in full, how many digits do you write?",
+               "What is the number of base-10 digits of {text}?",
+               "Count the digits of {text}.", "How long, in digits, is the number {text}?"],
+        val=["Determine how many digits {text} has.", "What is the digit count of {text}?"],
+        test=["Written in ordinary decimal notation, the integer {text} uses how many digits?",
+              "Someone prints {text} without any separators; how many characters long is it?"])
+def digit_count(rng, test):
+    text, expr, value = _big_number(rng, test)
+    return {"text": text, "expr": expr}, len(str(value))

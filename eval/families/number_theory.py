@@ -1,0 +1,262 @@
+"""Number-theory and counting families: gcd/lcm, remainders, primes, divisors, factorials, binomials,
+permutations, Fibonacci and linear recurrences.
+
+Golds use plain Python (a sieve, trial division, `math`); the teacher snippets mostly use sympy, and
+the tests check both against sympy's own functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from .core import draw, family, listing, ordinal
+
+SIEVE_LIMIT = 40_000  # covers the 3000th prime (27449) and every prime factor the samplers use
+
+
+@functools.lru_cache(maxsize=1)
+def _primes() -> tuple[int, ...]:
+    flags = bytearray([1]) * (SIEVE_LIMIT + 1)
+    flags[0:2] = b"\0\0"
+    for p in range(2, math.isqrt(SIEVE_LIMIT) + 1):
+        if flags[p]:
+            flags[p * p::p] = bytearray(len(flags[p * p::p]))
+    return tuple(i for i, f in enumerate(flags) if f)
+
+
+def _is_prime(n: int) -> bool:
+    return n >= 2 and all(n % p for p in range(2, math.isqrt(n) + 1))
+
+
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+@family("gcd_lcm", code="import math\nprint(math.{op}({args}))",
+        train=["What is the {what} of {nums}?", "Find the {abbr} of {nums}.", "Compute {abbr}({args}).",
+               "Calculate the {what} of the numbers {nums}.", "What is {abbr}({args})?",
+               "Determine the {what} of {nums}.", "Give the {abbr} of the integers {nums}.",
+               "For the numbers {nums}, what is their {what}?"],
+        val=["What is the {abbr} of {nums}?", "Work out the {what} of {nums}."],
+        test=["Considering only the positive integers {nums}, which number is their {what}?",
+              "Tell me the {what} shared by {nums}."])
+def gcd_lcm(rng, test):
+    op = rng.choice(["gcd", "lcm"])
+    g = draw(rng, test, (2, 30), (31, 200))
+    nums = [g * draw(rng, test, (2, 40), (41, 300)) for _ in range(rng.choice([2, 2, 3]))]
+    what, abbr = {"gcd": ("greatest common divisor", "GCD"), "lcm": ("least common multiple", "LCM")}[op]
+    value = math.gcd(*nums) if op == "gcd" else math.lcm(*nums)
+    return {"op": op, "what": what, "abbr": abbr, "nums": listing(nums), "args": ", ".join(map(str, nums))}, value
+
+
+@family("remainder", code="print({n} % {m})",
+        train=["What is the remainder when {n} is divided by {m}?", "Compute {n} mod {m}.",
+               "Find the remainder of {n} divided by {m}.", "What is {n} modulo {m}?",
+               "When {n} is divided by {m}, what remainder is left?", "Calculate {n} % {m}.",
+               "What remainder do you get dividing {n} by {m}?", "Determine {n} mod {m}."],
+        val=["What is left over when {n} is divided by {m}?", "Work out the remainder of {n} upon division by {m}."],
+        test=["If {n} items are packed into boxes of {m}, how many items are left unpacked?",
+              "Which number between 0 and {m1} is congruent to {n} modulo {m}?"])
+def remainder(rng, test):
+    n = draw(rng, test, (100, 99_999), (10**6, 10**12))
+    m = draw(rng, test, (3, 50), (51, 999))
+    return {"n": n, "m": m, "m1": m - 1}, n % m
+
+
+@family("mod_power", code="print(pow({a}, {b}, {m}))",
+        train=["What is the remainder when {a}^{b} is divided by {m}?", "Compute {a}^{b} mod {m}.",
+               "Find {a}^{b} modulo {m}.", "What is {a} to the power {b}, modulo {m}?",
+               "Calculate the remainder of {a}^{b} upon division by {m}.",
+               "When {a}^{b} is divided by {m}, what is the remainder?",
+               "Determine {a}**{b} mod {m}.", "What remainder does {a}^{b} leave when divided by {m}?"],
+        val=["What is {a}^{b} reduced modulo {m}?", "Work out the remainder of {a} raised to {b} when divided by {m}."],
+        test=["Raise {a} to the exponent {b}; what remainder does the result leave after division by {m}?",
+              "Which number between 0 and {m1} is congruent to {a}^{b} modulo {m}?"])
+def mod_power(rng, test):
+    a = draw(rng, test, (2, 30), (31, 999))
+    b = draw(rng, test, (10, 200), (201, 10**6))
+    m = draw(rng, test, (5, 100), (101, 9_999))
+    return {"a": a, "b": b, "m": m, "m1": m - 1}, pow(a, b, m)
+
+
+@family("prime_count", code="from sympy import primepi\nprint(primepi({n}))",
+        train=["How many primes are less than {n}?", "How many prime numbers are there below {n}?",
+               "Count the primes smaller than {n}.", "Find the number of primes less than {n}.",
+               "What is the number of prime numbers between 1 and {n}?",
+               "How many positive integers less than {n} are prime?",
+               "Compute the count of primes below {n}.", "How many primes p satisfy p < {n}?"],
+        val=["Determine how many primes are below {n}.", "What is the count of prime numbers smaller than {n}?"],
+        test=["If you list every prime that does not exceed {n}, how long is the list?",
+              "Among the whole numbers up to {n}, how many have exactly two divisors?"])
+def prime_count(rng, test):
+    n = draw(rng, test, (20, 5_000), (5_001, SIEVE_LIMIT))
+    n += _is_prime(n)  # a composite n: "below n" and "up to n" then agree
+    return {"n": n}, sum(1 for p in _primes() if p <= n)
+
+
+@family("nth_prime", code="from sympy import prime\nprint(prime({n}))",
+        train=["What is the {nth} prime number?", "Find the {nth} prime.", "Which number is the {nth} prime?",
+               "What is the {nth} smallest prime?", "Compute the {nth} prime number.",
+               "If primes are listed in increasing order starting with 2, what is the {nth} one?",
+               "Give the {nth} prime.", "What prime is number {n} in the sequence of primes?"],
+        val=["Determine the {nth} prime number.", "What is prime number {n}, counting 2 as the first?"],
+        test=["Counting 2 as the first prime, 3 as the second and so on, which prime is in position {n}?",
+              "Someone lists the primes in ascending order; what is entry {n} of the list?"])
+def nth_prime(rng, test):
+    n = draw(rng, test, (5, 500), (501, 3_000))
+    return {"n": n, "nth": ordinal(n)}, _primes()[n - 1]
+
+
+@family("prime_factor", code="from sympy import primefactors\nprint({op}(primefactors({n})))",
+        train=["What is the {which} prime factor of {n}?", "Find the {which} prime divisor of {n}.",
+               "Compute the {which} prime that divides {n}.", "What is the {which} prime factor of the number {n}?",
+               "Determine the {which} prime in the prime factorisation of {n}.",
+               "Of all primes dividing {n}, which is the {which}?",
+               "Give the {which} prime factor of {n}.", "Which prime is the {which} factor of {n}?"],
+        val=["What is the {which} prime that goes into {n}?", "Work out the {which} prime factor of {n}."],
+        test=["Factor {n} into primes; which of those primes is the {which}?",
+              "Among the primes p for which {n} is a multiple of p, which one is the {which}?"])
+def prime_factor(rng, test):
+    small = _primes()[:168]  # primes below 1000; test numbers also have one between 1000 and 7919
+    factors = [rng.choice(small) for _ in range(rng.randint(2, 4) - test)]
+    factors += [rng.choice(_primes()[168:1_000])] if test else []
+    n = math.prod(factors)
+    op, which = rng.choice([("max", "largest"), ("min", "smallest")])
+    return {"n": n, "op": op, "which": which}, max(factors) if op == "max" else min(factors)
+
+
+@family("next_prime", code="from sympy import nextprime\nprint(nextprime({n}))",
+        train=["What is the smallest prime greater than {n}?", "Find the first prime after {n}.",
+               "What is the next prime number after {n}?", "Compute the least prime larger than {n}.",
+               "Which prime comes right after {n}?", "Determine the smallest prime number exceeding {n}.",
+               "Give the first prime bigger than {n}.", "What is the nearest prime above {n}?"],
+        val=["Work out the next prime after {n}.", "What is the lowest prime that is more than {n}?"],
+        test=["Counting upward from {n}, which prime number do you reach first (not counting {n} itself)?",
+              "Name the least integer above {n} that has no divisors other than 1 and itself."])
+def next_prime(rng, test):
+    n = draw(rng, test, (10, 10_000), (10**5, 10**9))
+    m = n + 1
+    while not _is_prime(m):
+        m += 1
+    return {"n": n}, m
+
+
+@family("divisors", code="from sympy import divisors\nprint({op}(divisors({n})))",
+        train=["What is the {what} of the positive divisors of {n}?", "Find the {what} of all divisors of {n}.",
+               "Compute the {what} of the positive divisors of {n}.",
+               "Consider all positive integers that divide {n}. What is their {what}?",
+               "What is the {what} of the factors of {n}?", "Determine the {what} of the divisors of {n}.",
+               "Give the {what} of the positive factors of {n}.", "For n = {n}, what is the {what} of its divisors?"],
+        val=["What is the {what} of the positive integers dividing {n}?", "Work out the {what} of the divisors of {n}."],
+        test=["List every whole number that divides {n} evenly; what is the {total} of that list?",
+              "Looking at all d > 0 with {n} divisible by d, report the {total} of those d."])
+def divisors(rng, test):
+    n = draw(rng, test, (12, 2_000), (2_001, 10**6))
+    op, what, total = rng.choice([("len", "number", "length"), ("sum", "sum", "sum")])
+    ds = _divisors(n)
+    return {"n": n, "op": op, "what": what, "total": total}, len(ds) if op == "len" else sum(ds)
+
+
+@family("factorial", code="import math\nprint(math.factorial({n}))",
+        train=["What is {n}!?", "Compute {n} factorial.", "What is the value of {n}!?", "Calculate {n}!.",
+               "Find the factorial of {n}.", "What is the product of the integers from 1 to {n}?",
+               "Evaluate {n}!.", "What is 1 * 2 * 3 * ... * {n}?"],
+        val=["Determine {n}!.", "How much is {n} factorial?"],
+        test=["Multiply together every positive whole number up to and including {n}; what do you get?",
+              "In how many different orders can {n} distinct books be lined up on a shelf?"])
+def factorial(rng, test):
+    n = draw(rng, test, (3, 20), (21, 33))
+    return {"n": n}, math.factorial(n)
+
+
+@family("binomial", code="import math\nprint(math.comb({n}, {k}))",
+        train=["What is {n} choose {k}?", "Compute the binomial coefficient C({n}, {k}).",
+               "In how many ways can you choose {k} items from {n}?",
+               "How many {k}-element subsets does a set of {n} elements have?",
+               "How many ways are there to pick a committee of {k} people from {n} people?",
+               "Calculate C({n}, {k}).", "Find the number of combinations of {n} objects taken {k} at a time.",
+               "What is the value of the binomial coefficient {n} over {k}?"],
+        val=["Determine {n} choose {k}.", "How many ways can a team of {k} be selected from {n} players?"],
+        test=["A pizzeria offers {n} toppings; how many different pizzas with exactly {k} distinct toppings can be made?",
+              "What is the coefficient of x^{k} when (1 + x)^{n} is expanded?"])
+def binomial(rng, test):
+    n = draw(rng, test, (5, 30), (31, 80))
+    k = rng.randint(2, min(n - 2, 12 if test else 10))
+    return {"n": n, "k": k}, math.comb(n, k)
+
+
+@family("permutations", code="import math\nprint(math.perm({n}, {k}))",
+        train=["In how many ways can {k} of {n} people be arranged in a row?",
+               "How many ordered arrangements of {k} items can be made from {n} distinct items?",
+               "Compute the number of permutations P({n}, {k}).", "What is P({n}, {k})?",
+               "In how many ways can {k} different prizes go to {k} of {n} contestants, one prize each?",
+               "How many {k}-letter words with distinct letters can be made from an alphabet of {n} letters?",
+               "Find the number of ways to choose {k} of {n} objects in order.",
+               "Calculate the number of {k}-permutations of {n} elements."],
+        val=["Determine P({n}, {k}).", "How many ordered selections of {k} from {n} distinct objects are there?"],
+        test=["A club of {n} members elects {k} different officers, each to a distinct post; how many outcomes are possible?",
+              "How many sequences of {k} different numbers can be formed from the numbers 1 to {n}?"])
+def permutations(rng, test):
+    n = draw(rng, test, (5, 30), (31, 80))
+    k = rng.randint(2, min(n - 1, 10 if test else 6))
+    return {"n": n, "k": k}, math.perm(n, k)
+
+
+@family("fibonacci", code="from sympy import fibonacci\nprint(fibonacci({n}))",
+        train=["What is the {nth} Fibonacci number, with F(1) = F(2) = 1?",
+               "Find F({n}) where F(1) = 1, F(2) = 1 and F(n) = F(n-1) + F(n-2).",
+               "Compute the {nth} term of the Fibonacci sequence 1, 1, 2, 3, 5, ....",
+               "The Fibonacci sequence starts 1, 1, 2, 3, 5, 8. What is its {nth} term?",
+               "What is F_{n} if F_1 = F_2 = 1 and each term is the sum of the two before it?",
+               "Calculate the Fibonacci number F({n}), taking F(1) = F(2) = 1.",
+               "Give term number {n} of the sequence 1, 1, 2, 3, 5, 8, 13, ....",
+               "Determine the {nth} Fibonacci number (the first two are both 1)."],
+        val=["Work out F({n}) for the Fibonacci numbers with F(1) = F(2) = 1.",
+             "What is the {nth} entry of 1, 1, 2, 3, 5, 8, ...?"],
+        test=["Starting from two ones, each new number is the sum of the previous two; what is number {n} in this list?",
+              "Rabbits follow the Fibonacci rule with 1 pair in months 1 and 2; how many pairs are there in month {n}?"])
+def fibonacci(rng, test):
+    n = draw(rng, test, (10, 80), (81, 180))
+    a, b = 1, 1
+    for _ in range(n - 2):
+        a, b = b, a + b
+    return {"n": n, "nth": ordinal(n)}, b
+
+
+_MULTIPLES = {1: "", 2: "twice ", 3: "three times ", 4: "four times "}
+
+
+def _times(c: int, what: str) -> str:
+    return _MULTIPLES[c] + what
+
+
+@family("recurrence", code="a = [{a1}, {a2}]\nwhile len(a) < {n}:\n    a.append({rule})\nprint(a[-1])",
+        train=["A sequence has a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}. What is a_{n}?",
+               "Let a_1 = {a1}, a_2 = {a2}, and a_n = {rule_text} for n > 2. Find a_{n}.",
+               "If a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}, compute a_{n}.",
+               "The sequence a_n satisfies a_n = {rule_text} with a_1 = {a1} and a_2 = {a2}. What is a_{n}?",
+               "Given a_n = {rule_text}, a_1 = {a1}, a_2 = {a2}, what is the {nth} term?",
+               "Define a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}. Calculate a_{n}.",
+               "What is the {nth} term of the sequence with a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}?",
+               "Find term {n} of the recurrence a_n = {rule_text}, starting from a_1 = {a1} and a_2 = {a2}."],
+        val=["Determine a_{n} when a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}.",
+             "Work out the {nth} term of a_n = {rule_text} with a_1 = {a1}, a_2 = {a2}."],
+        test=["A list starts {a1}, {a2}, and every later entry equals {rule_words}; what is entry number {n}?",
+              "Starting with {a1} and then {a2}, each following number is {rule_words}; which number is in position {n}?"])
+def recurrence(rng, test):
+    a1, a2 = draw(rng, test, (1, 5), (6, 20)), draw(rng, test, (1, 5), (6, 20))
+    p, q = rng.randint(1, 4 if test else 3), rng.randint(1, 4 if test else 3)
+    n = draw(rng, test, (5, 15), (16, 30))
+    seq = [a1, a2]
+    while len(seq) < n:
+        seq.append(p * seq[-1] + q * seq[-2])
+
+    def coef(c: int, s: str, times: str = "") -> str:
+        return s if c == 1 else f"{c}{times}{s}"
+
+    return {"a1": a1, "a2": a2, "p": p, "q": q, "n": n, "nth": ordinal(n),
+            "rule": f"{coef(p, 'a[-1]', '*')} + {coef(q, 'a[-2]', '*')}",
+            "rule_text": f"{coef(p, 'a_{n-1}')} + {coef(q, 'a_{n-2}')}",
+            "rule_words": f"{_times(p, 'the previous entry')} plus {_times(q, 'the one before it')}"}, seq[n - 1]
