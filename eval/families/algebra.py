@@ -1,4 +1,5 @@
-"""Algebra and calculus families: linear equations, quadratics, 2x2 systems, derivatives, integrals.
+"""Algebra and calculus families: linear equations, quadratics, 2x2 systems, polynomial values,
+derivatives, integrals.
 
 Equations are rendered twice by `core.poly`: as text ("3x^2 - 5x + 6") and as the Python the
 teacher snippet hands to sympy ("3*x**2 - 5*x + 6"). Quadratics and systems have integer solutions
@@ -149,3 +150,18 @@ def integral(rng, test):
     text, code = poly(terms)
     anti = [(Fraction(c, p + 1), p + 1) for c, p in terms]
     return {"f_text": text, "f": code, "a": a, "b": b}, Fraction(poly_value(anti, b) - poly_value(anti, a))
+
+
+@family("polynomial_eval", code="x = {x0}\nprint({f})",
+        train=["If f(x) = {f_text}, what is f({x0})?", "Evaluate {f_text} at x = {x0}.", "Let f(x) = {f_text}. Compute f({x0}).",
+               "What is the value of {f_text} when x = {x0}?", "Find p({x0}) for p(x) = {f_text}.",
+               "Substitute x = {x0} into {f_text}. What do you get?", "Given f(x) = {f_text}, determine f({x0}).",
+               "Calculate {f_text} for x = {x0}."],
+        val=["Work out f({x0}) when f(x) = {f_text}.", "What number does {f_text} take at x = {x0}?"],
+        test=["The height of a curve is h(x) = {f_text}; how high is it at x = {x0}?",
+              "Plug the value {x0} in for x in the expression {f_text} and report the result."])
+def polynomial_eval(rng, test):
+    terms = random_poly(rng, rng.randint(3, 4) if test else rng.randint(2, 3), 30 if test else 9)
+    x0 = rng.randint(7, 15) * rng.choice([-1, 1]) if test else rng.randint(-6, 6)
+    text, code = poly(terms)
+    return {"f_text": text, "f": code, "x0": x0}, poly_value(terms, x0)

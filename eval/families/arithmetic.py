@@ -1,4 +1,5 @@
-"""Arithmetic families: expressions, big products and powers, sums and series, digit sums and counts.
+"""Arithmetic families: expressions, big products and powers, sums and series, digit sums and counts,
+fractions, averages, integer roots, base conversion.
 
 Golds are plain Python integer arithmetic; test ranges are larger than (and disjoint from) train's.
 """
@@ -7,8 +8,9 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 
-from .core import draw, family, ordinal
+from .core import draw, family, listing, ordinal
 
 
 _SHAPES = (
@@ -206,3 +208,71 @@ def digit_sum(rng, test):
 def digit_count(rng, test):
     text, expr, value = _big_number(rng, test)
     return {"text": text, "expr": expr}, len(str(value))
+
+
+_FRACTION_OPS = {"+": lambda p, q: p + q, "-": lambda p, q: p - q, "*": lambda p, q: p * q}
+
+
+@family("fraction_arithmetic", code="from fractions import Fraction\nprint(Fraction({a}, {b}) {op} Fraction({c}, {d}))",
+        train=["What is {text}?", "Compute {text} and write the result as a fraction in lowest terms.",
+               "Simplify {text}.", "Calculate {text} exactly.", "Evaluate {text} as a reduced fraction.",
+               "What do you get from {text}?", "Find the exact value of {text}.", "Work out {text} in lowest terms."],
+        val=["Determine {text} as a fraction.", "How much is {text}?"],
+        test=["Combine the fractions in {text} into a single fraction in simplest form.",
+              "Give {text} exactly, reducing the answer completely."])
+def fraction_arithmetic(rng, test):
+    b, d = (draw(rng, test, (2, 12), (13, 40)) for _ in range(2))
+    a, c = rng.randint(1, 2 * b), rng.randint(1, 2 * d)
+    op = rng.choice(list(_FRACTION_OPS))
+    return {"a": a, "b": b, "c": c, "d": d, "op": op, "text": f"{a}/{b} {op} {c}/{d}"}, \
+        _FRACTION_OPS[op](Fraction(a, b), Fraction(c, d))
+
+
+@family("average", code="from fractions import Fraction\nnums = [{args}]\nprint(Fraction(sum(nums), len(nums)))",
+        train=["What is the mean of {nums}?", "Find the average of {nums}.", "Compute the arithmetic mean of {nums}.",
+               "What is the average of the numbers {nums}?", "Calculate the mean value of {nums}.",
+               "The numbers {nums} are averaged. What is the result?",
+               "What is the arithmetic average of {nums}, as an exact fraction if needed?",
+               "Determine the mean of the data set {nums}."],
+        val=["Work out the average of {nums}.", "What is the mean of the values {nums}?"],
+        test=["A student's scores were {nums}; what is the exact average score?",
+              "Add the numbers {nums} and divide by how many there are; what do you get?"])
+def average(rng, test):
+    nums = [draw(rng, test, (1, 100), (101, 1_000)) for _ in range(draw(rng, test, (3, 6), (7, 9)))]
+    return {"nums": listing(nums), "args": ", ".join(map(str, nums))}, Fraction(sum(nums), len(nums))
+
+
+_ROOTS = {2: "square", 3: "cube", 4: "fourth"}
+
+
+@family("integer_root", code="from sympy import root\nprint(root({n}, {k}))",
+        train=["What is the {kind} root of {n}?", "Find the {kind} root of {n}.", "Compute the {kind} root of {n}.",
+               "{n} is a perfect {power}. What is its {kind} root?", "Calculate the {kind} root of the number {n}.",
+               "What is the exact {kind} root of {n}?",
+               "Evaluate the {kind} root of {n}.", "What positive number, raised to the power {k}, gives {n}?"],
+        val=["Determine the {kind} root of {n}.", "Work out the {kind} root of {n}."],
+        test=["Of which positive whole number is {n} the {power}?",
+              "Report the exact positive real {kind} root of {n}."])
+def integer_root(rng, test):
+    k = rng.choice([2, 2, 3, 4])
+    base = draw(rng, test, (2, 300), (301, 5_000)) if k == 2 else draw(rng, test, (2, 60), (61, 400))
+    return {"n": base**k, "k": k, "kind": _ROOTS[k], "power": {2: "square", 3: "cube", 4: "fourth power"}[k]}, base
+
+
+_BASES = {2: "binary", 8: "octal", 16: "hexadecimal"}
+
+
+@family("base_conversion", code="print(int('{digits}', {base}))",
+        train=["Convert the {name} number {digits} to decimal.", "What is {digits} in base {base} written in base 10?",
+               "The {name} numeral {digits} equals what decimal number?", "Write ({digits})_{base} in decimal.",
+               "What is the decimal value of the base-{base} number {digits}?",
+               "Convert {digits} from base {base} to base 10.", "In decimal, what is the {name} number {digits}?",
+               "What integer does the {name} string {digits} represent?"],
+        val=["Translate the base-{base} number {digits} into base 10.", "Find the base-10 value of {name} {digits}."],
+        test=["A computer shows the {name} value {digits}; what is it in ordinary decimal notation?",
+              "Read {digits} as a numeral in base {base}. Which decimal integer is it?"])
+def base_conversion(rng, test):
+    base = rng.choice(list(_BASES))
+    value = draw(rng, test, (10, 5_000), (5_001, 10**7))
+    digits = format(value, {2: "b", 8: "o", 16: "x"}[base])
+    return {"digits": digits, "base": base, "name": _BASES[base]}, value

@@ -1,5 +1,5 @@
 """Number-theory and counting families: gcd/lcm, remainders, primes, divisors, factorials, binomials,
-permutations, Fibonacci and linear recurrences.
+permutations, Fibonacci and linear recurrences, multiples, primality counts, a drawing probability.
 
 Golds use plain Python (a sieve, trial division, `math`); the teacher snippets mostly use sympy, and
 the tests check both against sympy's own functions.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 from .core import draw, family, listing, ordinal
 
@@ -260,3 +261,88 @@ def recurrence(rng, test):
             "rule": f"{coef(p, 'a[-1]', '*')} + {coef(q, 'a[-2]', '*')}",
             "rule_text": f"{coef(p, 'a_{n-1}')} + {coef(q, 'a_{n-2}')}",
             "rule_words": f"{_times(p, 'the previous entry')} plus {_times(q, 'the one before it')}"}, seq[n - 1]
+
+
+def _two_divisors(rng, test) -> tuple[int, int]:
+    a = draw(rng, test, (2, 12), (13, 40))
+    b = draw(rng, test, (2, 12), (13, 40))
+    while b == a:
+        b = draw(rng, test, (2, 12), (13, 40))
+    return a, b
+
+
+@family("count_multiples", code="print(sum(1 for k in range(1, {n} + 1) if k % {a} == 0 or k % {b} == 0))",
+        train=["How many integers from 1 to {n} are divisible by {a} or {b}?",
+               "Count the numbers between 1 and {n} inclusive that are multiples of {a} or of {b}.",
+               "How many positive integers up to {n} are multiples of {a} or {b}?",
+               "Among 1, 2, ..., {n}, how many numbers are divisible by at least one of {a} and {b}?",
+               "Find how many integers k with 1 <= k <= {n} are divisible by {a} or by {b}.",
+               "How many whole numbers from 1 through {n} are a multiple of {a} or a multiple of {b}?",
+               "Compute the number of integers in 1..{n} divisible by {a} or {b}.",
+               "What is the count of positive integers not exceeding {n} that {a} or {b} divides?"],
+        val=["Determine how many of the integers 1 to {n} are divisible by {a} or {b}.",
+             "How many numbers from 1 up to {n} are multiples of either {a} or {b}?"],
+        test=["Tickets are numbered 1 to {n}; a prize goes to every ticket whose number is a multiple of {a} or of {b}. How many tickets win?",
+              "If you cross out every number from 1 to {n} that {a} divides or {b} divides, how many numbers do you cross out?"])
+def count_multiples(rng, test):
+    n = draw(rng, test, (50, 2_000), (10_000, 200_000))
+    a, b = _two_divisors(rng, test)
+    return {"n": n, "a": a, "b": b}, n // a + n // b - n // math.lcm(a, b)
+
+
+@family("sum_multiples", code="print(sum(k for k in range(1, {n}) if k % {a} == 0 or k % {b} == 0))",
+        train=["What is the sum of all positive integers below {n} that are multiples of {a} or {b}?",
+               "Find the sum of the natural numbers less than {n} that are divisible by {a} or {b}.",
+               "Add up every positive integer smaller than {n} that is a multiple of {a} or of {b}.",
+               "Compute the sum of all multiples of {a} or {b} below {n}.",
+               "What do the positive integers under {n} divisible by {a} or {b} add up to?",
+               "Calculate the total of all numbers less than {n} that {a} or {b} divides.",
+               "Sum the positive integers k < {n} with k divisible by {a} or by {b}.",
+               "What is the sum of the numbers from 1 to {n1} that are multiples of {a} or {b}?"],
+        val=["Determine the sum of all multiples of {a} or {b} that are less than {n}.",
+             "How much do the positive integers below {n} that are divisible by {a} or {b} sum to?"],
+        test=["List the positive whole numbers under {n} that are multiples of {a} or of {b}, then add the list up. What total do you get?",
+              "Every positive integer less than {n} that {a} or {b} goes into evenly is added up; report the sum."])
+def sum_multiples(rng, test):
+    n = draw(rng, test, (50, 2_000), (10_000, 200_000))
+    a, b = _two_divisors(rng, test)
+
+    def below(d: int) -> int:
+        m = (n - 1) // d
+        return d * m * (m + 1) // 2
+
+    return {"n": n, "n1": n - 1, "a": a, "b": b}, below(a) + below(b) - below(math.lcm(a, b))
+
+
+@family("prime_check", code="from sympy import isprime\nprint(sum(isprime(n) for n in [{args}]))",
+        train=["How many of the numbers {nums} are prime?", "Among {nums}, how many are primes?",
+               "Count the primes in the list {nums}.", "How many prime numbers are there among {nums}?",
+               "Of the integers {nums}, how many are prime?", "In the list {nums}, how many entries are prime?",
+               "Find how many of {nums} are prime numbers.", "Determine the number of primes among {nums}."],
+        val=["How many primes does the list {nums} contain?", "Work out how many of {nums} are prime."],
+        test=["Someone claims each of {nums} is prime; how many of them really are?",
+              "Test each of the integers {nums} for primality and report how many pass."])
+def prime_check(rng, test):
+    lo, hi = (10**4, 10**6) if test else (10, 1_000)
+    nums = [rng.randrange(lo | 1, hi, 2) for _ in range(rng.randint(3, 5))]  # odd: not decided by one digit
+    return {"nums": listing(nums), "args": ", ".join(map(str, nums))}, sum(map(_is_prime, nums))
+
+
+@family("probability", code="from fractions import Fraction\nimport math\n"
+                            "print(Fraction(math.comb({k}, 2), math.comb({r} + {b}, 2)))",
+        train=["A bag has {r} red and {b} blue marbles. Two are drawn without replacement. What is the probability both are {colour}?",
+               "From a box of {r} red and {b} blue balls, two balls are taken at random. What is the probability that both are {colour}?",
+               "An urn contains {r} red and {b} blue chips. If two chips are drawn at once, what is the probability that both are {colour}?",
+               "There are {r} red and {b} blue socks in a drawer. Pick two at random. What is the probability they are both {colour}?",
+               "Two marbles are chosen at random from {r} red and {b} blue ones. Find the probability that both are {colour}.",
+               "A jar holds {r} red and {b} blue sweets. Two are drawn without replacement; what is the chance that both are {colour}?",
+               "What is the probability of drawing two {colour} cards, without replacement, from a pile of {r} red and {b} blue cards?",
+               "Given {r} red and {b} blue beads, two beads are selected at random. Compute the probability that both are {colour}."],
+        val=["A bucket has {r} red and {b} blue balls and two are taken without replacement. What is the probability both are {colour}?",
+             "Choose two of {r} red and {b} blue pens at random. What is the chance that the two pens are both {colour}?"],
+        test=["A raffle drum holds {r} red tickets and {b} blue tickets; two tickets are pulled out together. Give the exact probability that each of them is {colour}.",
+              "Picking a random pair from {r} red and {b} blue tiles, how likely is it, as a fraction, that the pair is entirely {colour}?"])
+def probability(rng, test):
+    r, b = draw(rng, test, (2, 10), (11, 40)), draw(rng, test, (2, 10), (11, 40))
+    colour, k = rng.choice([("red", r), ("blue", b)])
+    return {"r": r, "b": b, "k": k, "colour": colour}, Fraction(math.comb(k, 2), math.comb(r + b, 2))

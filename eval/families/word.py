@@ -1,5 +1,5 @@
 """Short word problems: prices times quantities, change from a payment, speed-time-distance,
-work rates, ages.
+work rates, ages, percentages, simple interest.
 
 Each is a one-line computation once the numbers are read off, which is exactly what a small model
 must learn to hand to the sandbox. Test problems use their own stories, names, goods and larger
@@ -7,6 +7,8 @@ numbers; divisions are exact by construction, so the snippets use `//` and print
 """
 
 from __future__ import annotations
+
+import math
 
 from .core import draw, family
 
@@ -119,3 +121,40 @@ def word_age(rng, test):
     m = rng.randint(2, 5) if not test else rng.randint(2, 8)
     y = draw(rng, test, (1, 20), (21, 90))
     return {"name": _who(rng, test), "age": age, "m": m, "y": y}, age * m + y
+
+
+@family("word_percent", code="print({base} * {p} // 100)",
+        train=["What is {p}% of {base}?", "A jacket costs ${base} and is {p}% off. How many dollars is the discount?",
+               "{name} scored {p}% on a test with {base} points. How many points did {name} get?",
+               "Find {p} percent of {base}.", "A town of {base} people: {p}% of them cycle to work. How many people cycle?",
+               "A tip of {p}% is added to a ${base} bill. How many dollars is the tip?",
+               "Compute {p}% of {base}.", "{name} spends {p}% of a ${base} budget on food. How many dollars is that?"],
+        val=["How much is {p} percent of {base}?", "A shop raises a ${base} price by {p}%. By how many dollars does it rise?"],
+        test=["Out of a shipment of {base} parcels, {p} in every hundred arrive late; how many parcels are late?",
+              "A tax of {p} percent is charged on a {base}-dollar purchase; how many dollars of tax are paid?"])
+def word_percent(rng, test):
+    p = draw(rng, test, (1, 50), (51, 99))
+    base = (100 // math.gcd(p, 100)) * draw(rng, test, (1, 12), (13, 90))
+    return {"name": _who(rng, test), "p": p, "base": base}, base * p // 100
+
+
+@family("word_interest", code="print({principal} * {rate} * {years} // 100)",
+        train=["{name} deposits ${principal} at {rate}% simple interest per year. How many dollars of interest are earned in {years} years?",
+               "What is the simple interest on ${principal} at {rate}% per year for {years} years?",
+               "A loan of ${principal} charges {rate}% simple interest yearly. How much interest, in dollars, is due after {years} years?",
+               "Find the simple interest earned by ${principal} over {years} years at a yearly rate of {rate}%.",
+               "${principal} is invested for {years} years at {rate}% simple interest. What is the interest in dollars?",
+               "How many dollars of simple interest does ${principal} earn in {years} years at {rate}% a year?",
+               "A bank pays {rate}% simple interest per year. How much interest does {name} earn on ${principal} in {years} years?",
+               "Compute the interest on a principal of ${principal} at {rate}% simple annual interest for {years} years."],
+        val=["What interest in dollars does ${principal} earn at {rate}% simple interest over {years} years?",
+             "{name} borrows ${principal} at {rate}% simple interest per year. What is the interest after {years} years?"],
+        test=["A bond of {principal} dollars pays {rate} percent of its face value every year, without compounding; how many dollars does it pay over {years} years?",
+              "Each year a savings scheme credits {rate} percent of the original {principal} dollars. What is the total credited after {years} years?"])
+def word_interest(rng, test):
+    rate = draw(rng, test, (1, 12), (13, 30))
+    years = draw(rng, test, (1, 10), (11, 40))
+    step = 100 // math.gcd(rate * years, 100)
+    principal = step * draw(rng, test, (1, 50), (51, 2_000))  # step makes the interest a whole number
+    return {"name": _who(rng, test), "principal": principal, "rate": rate, "years": years}, \
+        principal * rate * years // 100

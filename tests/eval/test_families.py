@@ -48,6 +48,29 @@ def _recurrence(p):
     return (step ** (p["n"] - 2) * sp.Matrix([p["a2"], p["a1"]]))[0]
 
 
+def _exact_root(p):
+    root, exact = sp.integer_nthroot(p["n"], p["k"])
+    assert exact, p
+    return root
+
+
+def _from_digits(p):
+    value = 0
+    for ch in p["digits"]:
+        value = value * p["base"] + "0123456789abcdef".index(ch)
+    return value
+
+
+def _multiples(p) -> list[int]:
+    last = p["n"] if "n1" not in p else p["n1"]
+    return [k for k in range(1, last + 1) if k % p["a"] == 0 or k % p["b"] == 0]
+
+
+def _both(p):
+    total, k = p["r"] + p["b"], p["k"]
+    return sp.Rational(k * (k - 1), total * (total - 1))
+
+
 def _roots(lhs: str) -> list:
     roots = sp.roots(sp.Poly(sp.sympify(lhs), X))
     assert sum(roots.values()) == 2 and len(roots) == 2, lhs
@@ -91,6 +114,17 @@ ROUTES = {
     "linear_system": _system,
     "derivative": lambda p: sp.diff(sp.sympify(p["f"]), X).subs(X, p["x0"]),
     "integral": lambda p: sp.integrate(sp.sympify(p["f"]), (X, p["a"], p["b"])),
+    "fraction_arithmetic": lambda p: sp.sympify(p["text"]),
+    "average": lambda p: sp.Rational(sp.Add(*map(int, p["args"].split(", "))), len(p["args"].split(", "))),
+    "integer_root": _exact_root,
+    "base_conversion": _from_digits,
+    "count_multiples": lambda p: len(_multiples(p)),
+    "sum_multiples": lambda p: sum(_multiples(p)),
+    "prime_check": lambda p: sum(sp.isprime(int(n)) for n in p["args"].split(", ")),
+    "probability": _both,
+    "polynomial_eval": lambda p: sp.sympify(p["f"]).subs(X, p["x0"]),
+    "word_percent": lambda p: sp.Rational(p["base"] * p["p"], 100),
+    "word_interest": lambda p: sp.Rational(p["principal"] * p["rate"] * p["years"], 100),
     "word_price": lambda p: sp.Integer(p["q1"]) * p["p1"] + sp.Integer(p["q2"]) * p["p2"],
     "word_change": lambda p: sp.Integer(p["paid"]) - sp.Integer(p["q"]) * p["p"],
     "word_speed": lambda p: sp.Integer(p["v"]) * p["t"],
@@ -153,9 +187,9 @@ def test_generation_is_deterministic_and_prefix_stable():
     assert [len(generate(s, families=["power"])) for s in SPLITS] == [DEFAULT_SIZES[s] for s in SPLITS]
 
 
-def _numbers(params: dict) -> tuple[int, ...]:
-    """Every integer an item's params hold, including those inside rendered strings like "3x + 5"."""
-    return tuple(sorted(int(n) for v in params.values() for n in re.findall(r"\d+", str(v))))
+def _numbers(params: dict) -> tuple[str, ...]:
+    """Every number an item's params hold, including those inside strings like "3x + 5" or "87c"."""
+    return tuple(sorted(n for v in params.values() for n in re.findall(r"\w*\d\w*", str(v))))
 
 
 def test_splits_share_no_text_and_test_shares_no_numbers_with_train():
