@@ -19,10 +19,16 @@ _SOLVE = "from sympy import symbols, Eq, solve\nx = symbols('x')\n"
 @family("linear_equation", code=_SOLVE + "print(solve(Eq({lhs}, {rhs}), x)[0])",
         train=["Solve for x: {eq}.", "What value of x satisfies {eq}?", "Find x if {eq}.",
                "Solve the equation {eq}.", "If {eq}, what is x?", "Determine x such that {eq}.",
-               "For which x does {eq} hold?", "What is the solution of {eq}?"],
-        val=["Work out x given that {eq}.", "Which number x makes {eq} true?"],
+               "For which x does {eq} hold?", "What is the solution of {eq}?",
+               "Solve {eq} for x.",
+               "Find the value of x for which {eq}.",
+               "What is x if {eq}?",
+               "Solve: {eq}."],
+        val=["Work out x given that {eq}.", "Which number x makes {eq} true?",
+             "Find the solution x of {eq}."],
         test=["A number x has the property that {eq}; what is the number?",
-              "The unknown x obeys the relation {eq}. Give x exactly."])
+              "The unknown x obeys the relation {eq}. Give x exactly.",
+              "Give the exact value of x for which {eq} is true."])
 def linear_equation(rng, test):
     a = nonzero(rng, -40, 40) if test else nonzero(rng, -12, 12)
     c = rng.randint(-40, 40) if test else rng.randint(-12, 12)
@@ -50,10 +56,16 @@ def _quadratic(rng, test) -> tuple[int, int, list[tuple[int, int]]]:
         train=["What is the {which} root of {eq}?", "Find the {which} solution of {eq}.",
                "Solve {eq} and give the {which} root.", "The equation {eq} has two roots. What is the {which} one?",
                "What is the {which} value of x satisfying {eq}?", "Determine the {which} root of the quadratic {eq}.",
-               "Of the two solutions of {eq}, which is the {which}?", "Compute the {which} real root of {eq}."],
-        val=["Work out the {which} root of {eq}.", "Which is the {which} x for which {eq}?"],
+               "Of the two solutions of {eq}, which is the {which}?", "Compute the {which} real root of {eq}.",
+               "Find the {which} root of {eq}.",
+               "What is the {which} solution of {eq}?",
+               "Solve {eq}. What is the {which} solution?",
+               "Give the {which} root of the equation {eq}."],
+        val=["Work out the {which} root of {eq}.", "Which is the {which} x for which {eq}?",
+             "What is the {which} of the two roots of {eq}?"],
         test=["A quadratic equation reads {eq}; report its {which} solution.",
-              "Among the real numbers x with {eq}, which one is the {which}?"])
+              "Among the real numbers x with {eq}, which one is the {which}?",
+              "The equation {eq} has two solutions; report the {which} of them."])
 def quadratic_roots(rng, test):
     r, s, terms = _quadratic(rng, test)
     op, which = rng.choice([("max", "larger"), ("min", "smaller")])
@@ -68,10 +80,16 @@ def quadratic_roots(rng, test):
                "Determine the {what} of the roots of the quadratic {eq}.",
                "What is the {what} of the two solutions of {eq}?",
                "If r and s are the roots of {eq}, what is the {what} of r and s?",
-               "Calculate the {what} of the real roots of {eq}."],
-        val=["Work out the {what} of the roots of {eq}.", "What {what} do the two solutions of {eq} have?"],
+               "Calculate the {what} of the real roots of {eq}.",
+               "Find the {what} of the roots of {eq}.",
+               "What is the {what} of all solutions of {eq}?",
+               "Compute the {what} of the two roots of {eq}.",
+               "Give the {what} of the solutions of the equation {eq}."],
+        val=["Work out the {what} of the roots of {eq}.", "What {what} do the two solutions of {eq} have?",
+             "What is the {what} of the solutions of {eq}?"],
         test=["Let u and v be the two numbers solving {eq}; report their {what}.",
-              "A quadratic equation reads {eq}; combine its solutions and give their {what}."])
+              "A quadratic equation reads {eq}; combine its solutions and give their {what}.",
+              "For the two numbers that satisfy {eq}, report their {what}."])
 def quadratic_vieta(rng, test):
     r, s, terms = _quadratic(rng, test)
     op, what = rng.choice([("sum", "sum"), ("prod", "product")])
@@ -93,10 +111,16 @@ def _linear2(a: int, b: int) -> tuple[str, str]:
                "Find {ask} where x and y solve {e1} and {e2}.",
                "Solve for x and y: {e1} and {e2}. Give {ask}.",
                "What is {ask} if x and y satisfy both {e1} and {e2}?",
-               "Determine {ask} for the solution of the equations {e1} and {e2}."],
-        val=["Work out {ask} given that {e1} and {e2}.", "x and y obey {e1} and {e2}; what is {ask}?"],
+               "Determine {ask} for the solution of the equations {e1} and {e2}.",
+               "Solve {e1} and {e2}. What is {ask}?",
+               "Find {ask} if {e1} and {e2}.",
+               "Given that {e1} and {e2}, what is {ask}?",
+               "x and y satisfy {e1} and {e2}. Find {ask}."],
+        val=["Work out {ask} given that {e1} and {e2}.", "x and y obey {e1} and {e2}; what is {ask}?",
+             "If x and y solve {e1} and {e2}, what is {ask}?"],
         test=["Two unknowns are tied together by the equations {e1} and {e2}. Report the value of {ask}.",
-              "Suppose the pair (x, y) makes both {e1} and {e2} true; compute {ask}."])
+              "Suppose the pair (x, y) makes both {e1} and {e2} true; compute {ask}.",
+              "For the pair of numbers x, y with {e1} and {e2}, what does {ask} equal?"])
 def linear_system(rng, test):
     lo, hi = (10, 30) if test else (1, 9)
     while True:
@@ -118,10 +142,16 @@ def linear_system(rng, test):
                "Differentiate f(x) = {f_text} and evaluate the result at x = {x0}.",
                "What is the slope of the tangent line to y = {f_text} at x = {x0}?",
                "Given f(x) = {f_text}, determine f'({x0}).",
-               "Calculate the derivative of f(x) = {f_text} at the point x = {x0}."],
-        val=["Work out f'({x0}) for f(x) = {f_text}.", "How fast is {f_text} changing at x = {x0}?"],
+               "Calculate the derivative of f(x) = {f_text} at the point x = {x0}.",
+               "Compute f'({x0}) for f(x) = {f_text}.",
+               "What is f'({x0}) when f(x) = {f_text}?",
+               "Find the derivative of f(x) = {f_text} at x = {x0}.",
+               "Evaluate the derivative of {f_text} at x = {x0}."],
+        val=["Work out f'({x0}) for f(x) = {f_text}.", "How fast is {f_text} changing at x = {x0}?",
+             "What is the derivative of {f_text} at x = {x0}?"],
         test=["A particle's position at time x is {f_text}; what is its velocity at x = {x0}?",
-              "Take g(x) = {f_text}. Report the instantaneous rate of change of g when x equals {x0}."])
+              "Take g(x) = {f_text}. Report the instantaneous rate of change of g when x equals {x0}.",
+              "What is the slope of the graph of y = {f_text} at the point where x = {x0}?"])
 def derivative(rng, test):
     terms = random_poly(rng, rng.randint(3, 5) if test else rng.randint(2, 4), 30 if test else 9)
     x0 = rng.randint(6, 12) * rng.choice([-1, 1]) if test else rng.randint(-5, 5)
@@ -138,11 +168,17 @@ def derivative(rng, test):
                "Integrate f(x) = {f_text} from {a} to {b}.",
                "What is the value of the definite integral of {f_text} dx with limits {a} and {b}?",
                "Calculate the integral of ({f_text}) dx from x = {a} to x = {b}.",
-               "Let f(x) = {f_text}. What is the integral of f from {a} to {b}?"],
+               "Let f(x) = {f_text}. What is the integral of f from {a} to {b}?",
+               "Compute the integral of {f_text} from {a} to {b}.",
+               "What is the definite integral of {f_text} from x = {a} to x = {b}?",
+               "Find the integral from {a} to {b} of {f_text} dx.",
+               "Integrate {f_text} with respect to x from {a} to {b}."],
         val=["Work out the integral of {f_text} between {a} and {b}.",
-             "Determine the definite integral of {f_text} with respect to x from {a} to {b}."],
+             "Determine the definite integral of {f_text} with respect to x from {a} to {b}.",
+             "What is the integral of {f_text} over the interval [{a}, {b}]?"],
         test=["A velocity is given by v(x) = {f_text}; how far, in net terms, does it carry you from x = {a} to x = {b}?",
-              "Report the exact signed area between the curve y = {f_text} and the x-axis over the interval from {a} to {b}."])
+              "Report the exact signed area between the curve y = {f_text} and the x-axis over the interval from {a} to {b}.",
+              "Find the net area under y = {f_text} from x = {a} to x = {b}, as an exact number."])
 def integral(rng, test):
     terms = random_poly(rng, rng.randint(1, 3), 30 if test else 9)
     a = rng.randint(-12, 6) if test else rng.randint(-5, 3)
@@ -156,10 +192,16 @@ def integral(rng, test):
         train=["If f(x) = {f_text}, what is f({x0})?", "Evaluate {f_text} at x = {x0}.", "Let f(x) = {f_text}. Compute f({x0}).",
                "What is the value of {f_text} when x = {x0}?", "Find p({x0}) for p(x) = {f_text}.",
                "Substitute x = {x0} into {f_text}. What do you get?", "Given f(x) = {f_text}, determine f({x0}).",
-               "Calculate {f_text} for x = {x0}."],
-        val=["Work out f({x0}) when f(x) = {f_text}.", "What number does {f_text} take at x = {x0}?"],
+               "Calculate {f_text} for x = {x0}.",
+               "Compute f({x0}) for f(x) = {f_text}.",
+               "What is f({x0}) when f(x) = {f_text}?",
+               "Find the value of {f_text} at x = {x0}.",
+               "Evaluate f(x) = {f_text} at x = {x0}."],
+        val=["Work out f({x0}) when f(x) = {f_text}.", "What number does {f_text} take at x = {x0}?",
+             "What is the value of f(x) = {f_text} at x = {x0}?"],
         test=["The height of a curve is h(x) = {f_text}; how high is it at x = {x0}?",
-              "Plug the value {x0} in for x in the expression {f_text} and report the result."])
+              "Plug the value {x0} in for x in the expression {f_text} and report the result.",
+              "Which number do you obtain when x takes the value {x0} in {f_text}?"])
 def polynomial_eval(rng, test):
     terms = random_poly(rng, rng.randint(3, 4) if test else rng.randint(2, 3), 30 if test else 9)
     x0 = rng.randint(7, 15) * rng.choice([-1, 1]) if test else rng.randint(-6, 6)

@@ -146,6 +146,20 @@ def test_registry_size_and_phrasings():
                 seen[phrasing] = split
 
 
+def _words(phrasing: str) -> set[str]:
+    return set(re.findall(r"\{\w+\}|\w+", phrasing.lower()))
+
+
+def test_test_phrasings_are_not_rewordings_of_training_ones():
+    """Not just different strings: a test phrasing shares under 70% of its words (Jaccard) with any
+    train or val phrasing of its family, so "Determine X." vs "Find X." would not pass as unseen."""
+    for fam in FAMILIES.values():
+        for phrasing in fam.test:
+            for other in fam.train + fam.val:
+                a, b = _words(phrasing), _words(other)
+                assert len(a & b) / len(a | b) < 0.7, (fam.name, phrasing, other)
+
+
 @pytest.mark.parametrize("split", SPLITS)
 def test_every_gold_matches_an_independent_route(split):
     for name in FAMILIES:
