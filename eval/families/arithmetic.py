@@ -269,7 +269,7 @@ def digit_sum(rng, test):
         val=["Determine how many digits {text} has.", "What is the digit count of {text}?",
              "Work out how many decimal digits {text} has."],
         test=["Written in ordinary decimal notation, the integer {text} uses how many digits?",
-              "Someone prints {text} without any separators; how many characters long is it?",
+              "Someone prints the full decimal value of {text} without separators; how many characters long is it?",
               "When {text} is written out in base ten, how many digits does it contain?"])
 def digit_count(rng, test):
     text, expr, value = _big_number(rng, test)

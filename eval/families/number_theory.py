@@ -52,7 +52,8 @@ def _divisors(n: int) -> list[int]:
 def gcd_lcm(rng, test):
     op = rng.choice(["gcd", "lcm"])
     g = draw(rng, test, (2, 30), (31, 200))
-    nums = [g * draw(rng, test, (2, 40), (41, 300)) for _ in range(rng.choice([2, 2, 3]))]
+    lo, hi = (41, 300) if test else (2, 40)
+    nums = [g * m for m in rng.sample(range(lo, hi + 1), rng.choice([2, 2, 3]))]  # distinct numbers
     what, abbr = {"gcd": ("greatest common divisor", "GCD"), "lcm": ("least common multiple", "LCM")}[op]
     value = math.gcd(*nums) if op == "gcd" else math.lcm(*nums)
     return {"op": op, "what": what, "abbr": abbr, "nums": listing(nums), "args": ", ".join(map(str, nums))}, value
@@ -200,7 +201,7 @@ def next_prime(rng, test):
              "What is the {what} of all the divisors of {n}?"],
         test=["List every whole number that divides {n} evenly; what is the {total} of that list?",
               "Looking at all d > 0 with {n} divisible by d, report the {total} of those d.",
-              "Consider every positive integer that goes into {n} evenly; report the {total} of those integers."])
+              "Consider every positive integer that goes into {n} evenly; report the {total} of the list of those integers."])
 def divisors(rng, test):
     n = draw(rng, test, (12, 2_000), (2_001, 10**6))
     op, what, total = rng.choice([("len", "number", "length"), ("sum", "sum", "sum")])
@@ -222,7 +223,7 @@ def divisors(rng, test):
               "In how many different orders can {n} distinct books be lined up on a shelf?",
               "How many ways can {n} runners finish a race if there are no ties?"])
 def factorial(rng, test):
-    n = draw(rng, test, (3, 20), (21, 33))
+    n = draw(rng, test, (5, 20), (21, 33))
     return {"n": n}, math.factorial(n)
 
 
@@ -420,7 +421,7 @@ def sum_multiples(rng, test):
               "Checking each of {nums}, how many turn out to be prime?"])
 def prime_check(rng, test):
     lo, hi = (10**4, 10**6) if test else (10, 1_000)
-    nums = [rng.randrange(lo | 1, hi, 2) for _ in range(rng.randint(3, 5))]  # odd: not decided by one digit
+    nums = rng.sample(range(lo | 1, hi, 2), rng.randint(3, 5))  # odd: not decided by the last digit alone
     return {"nums": listing(nums), "args": ", ".join(map(str, nums))}, sum(map(_is_prime, nums))
 
 

@@ -53,7 +53,7 @@ def word_price(rng, test):
 @family("word_change", code="print({paid} - {q} * {p})",
         train=["{name} buys {q} {gs} at ${p} each and pays with a ${paid} bill. How much change, in dollars, does {name} get?",
                "{q} {gs} cost ${p} each. If {name} pays ${paid}, how many dollars of change come back?",
-               "{name} has ${paid} and spends it on {q} {gs} at ${p} apiece. How many dollars are left?",
+               "{name} has ${paid} and spends some of it on {q} {gs} at ${p} apiece. How many dollars are left?",
                "A cashier sells {q} {gs} at ${p} each to a customer who pays ${paid}. How much change is due in dollars?",
                "How many dollars of change does {name} receive after paying ${paid} for {q} {gs} costing ${p} each?",
                "{name} hands over ${paid} for {q} {gs} priced at ${p} each. What is the change in dollars?",
@@ -147,8 +147,11 @@ def word_rate(rng, test):
               "The age of a tree planted by {name} is {age} years, and an older tree is {m} times as old. How old will the older tree be {y} years later?",
               "A bridge is {age} years old and a church beside it is {m} times as old; how old will the church be in {y} years' time?"])
 def word_age(rng, test):
-    age = draw(rng, test, (3, 20), (21, 60))
-    m = rng.randint(2, 5) if not test else rng.randint(2, 8)
+    while True:  # people: the older one is at least 16 years older and at most 90; test ages are of buildings
+        age = draw(rng, test, (3, 20), (21, 60))
+        m = rng.randint(2, 5) if not test else rng.randint(2, 8)
+        if test or 16 <= age * (m - 1) and age * m <= 90:
+            break
     y = draw(rng, test, (1, 20), (21, 90))
     return {"name": _who(rng, test), "age": age, "m": m, "y": y}, age * m + y
 
@@ -195,7 +198,7 @@ def word_percent(rng, test):
               "A loan of {principal} dollars accrues {rate} percent of the principal as interest each year, with no compounding; what is the interest after {years} years?"])
 def word_interest(rng, test):
     rate = draw(rng, test, (1, 12), (13, 30))
-    years = draw(rng, test, (1, 10), (11, 40))
+    years = draw(rng, test, (2, 10), (11, 40))
     step = 100 // math.gcd(rate * years, 100)
     principal = step * draw(rng, test, (1, 50), (51, 2_000))  # step makes the interest a whole number
     return {"name": _who(rng, test), "principal": principal, "rate": rate, "years": years}, \
