@@ -67,6 +67,9 @@ HUB: dict[str, HubDataset] = {d.name: d for d in [
 LOCAL_NAMES = {
     "champ": "CHAMP (PyPI champ-dataset, offline): problems whose final answer is a closed-form number",
     "champ-all": "CHAMP (PyPI champ-dataset, offline): all 270 problems, answers as written (some are prose)",
+    "nano-train": "generated math families (eval.families), train split: train phrasings and number ranges",
+    "nano-val": "generated math families, validation split: held-out phrasings, train number ranges",
+    "nano-test": "generated math families, test split: phrasings and number ranges never used in training",
 }
 
 _PROBLEM_COLS = ("problem", "question", "Problem", "Question", "prompt")
@@ -92,7 +95,11 @@ def available() -> dict[str, str]:
 def load(name_or_path: str, *, columns: ColumnMap | None = None, limit: int | None = None) -> list[Problem]:
     """Load a named benchmark or a local JSONL/Parquet/CSV file, in a stable order."""
     path = Path(name_or_path)
-    if name_or_path in LOCAL_NAMES:
+    if name_or_path.startswith("nano-") and name_or_path in LOCAL_NAMES:
+        from eval import families
+
+        items = families.problems(name_or_path.removeprefix("nano-"))
+    elif name_or_path in LOCAL_NAMES:
         items = load_champ(gradable_only=name_or_path == "champ")
     elif name_or_path in HUB:
         items = _load_hub(HUB[name_or_path])

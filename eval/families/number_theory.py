@@ -1,0 +1,451 @@
+"""Number-theory and counting families: gcd/lcm, remainders, primes, divisors, factorials, binomials,
+permutations, Fibonacci and linear recurrences, multiples, primality counts, a drawing probability.
+
+Golds use plain Python (a sieve, trial division, `math`); the teacher snippets mostly use sympy, and
+the tests check both against sympy's own functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from fractions import Fraction
+
+from .core import draw, family, listing, ordinal
+
+SIEVE_LIMIT = 40_000  # covers the 3000th prime (27449) and every prime factor the samplers use
+
+
+@functools.lru_cache(maxsize=1)
+def _primes() -> tuple[int, ...]:
+    flags = bytearray([1]) * (SIEVE_LIMIT + 1)
+    flags[0:2] = b"\0\0"
+    for p in range(2, math.isqrt(SIEVE_LIMIT) + 1):
+        if flags[p]:
+            flags[p * p::p] = bytearray(len(flags[p * p::p]))
+    return tuple(i for i, f in enumerate(flags) if f)
+
+
+def _is_prime(n: int) -> bool:
+    return n >= 2 and all(n % p for p in range(2, math.isqrt(n) + 1))
+
+
+def _divisors(n: int) -> list[int]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
+
+
+@family("gcd_lcm", code="import math\nprint(math.{op}({args}))",
+        train=["What is the {what} of {nums}?", "Find the {abbr} of {nums}.", "Compute {abbr}({args}).",
+               "Calculate the {what} of the numbers {nums}.", "What is {abbr}({args})?",
+               "Determine the {what} of {nums}.", "Give the {abbr} of the integers {nums}.",
+               "For the numbers {nums}, what is their {what}?",
+               "Compute the {what} of {nums}.",
+               "Which number is the {abbr} of {nums}?",
+               "Find the {what} of the integers {nums}.",
+               "Calculate {abbr}({args})."],
+        val=["What is the {abbr} of {nums}?", "Work out the {what} of {nums}.",
+             "What is the {what} of the numbers {nums}?"],
+        test=["Considering only the positive integers {nums}, which number is their {what}?",
+              "Tell me the {what} shared by {nums}.",
+              "Consider the collection {nums}: report the {what} of the whole collection."])
+def gcd_lcm(rng, test):
+    op = rng.choice(["gcd", "lcm"])
+    g = draw(rng, test, (2, 30), (31, 200))
+    lo, hi = (41, 300) if test else (2, 40)
+    nums = [g * m for m in rng.sample(range(lo, hi + 1), rng.choice([2, 2, 3]))]  # distinct numbers
+    what, abbr = {"gcd": ("greatest common divisor", "GCD"), "lcm": ("least common multiple", "LCM")}[op]
+    value = math.gcd(*nums) if op == "gcd" else math.lcm(*nums)
+    return {"op": op, "what": what, "abbr": abbr, "nums": listing(nums), "args": ", ".join(map(str, nums))}, value
+
+
+@family("remainder", code="print({n} % {m})",
+        train=["What is the remainder when {n} is divided by {m}?", "Compute {n} mod {m}.",
+               "Find the remainder of {n} divided by {m}.", "What is {n} modulo {m}?",
+               "When {n} is divided by {m}, what remainder is left?", "Calculate {n} % {m}.",
+               "What remainder do you get dividing {n} by {m}?", "Determine {n} mod {m}.",
+               "Find {n} mod {m}.",
+               "Compute the remainder of {n} divided by {m}.",
+               "What is the remainder of {n} / {m}?",
+               "What is {n} % {m}?"],
+        val=["What is left over when {n} is divided by {m}?", "Work out the remainder of {n} upon division by {m}.",
+             "Determine the remainder when {n} is divided by {m}."],
+        test=["If {n} items are packed into boxes of {m}, how many items are left unpacked?",
+              "Which number between 0 and {m1} is congruent to {n} modulo {m}?",
+              "After dividing {n} by {m} with whole-number division, what is left over?"])
+def remainder(rng, test):
+    n = draw(rng, test, (100, 99_999), (10**6, 10**12))
+    m = draw(rng, test, (3, 50), (51, 999))
+    return {"n": n, "m": m, "m1": m - 1}, n % m
+
+
+@family("mod_power", code="print(pow({a}, {b}, {m}))",
+        train=["What is the remainder when {a}^{b} is divided by {m}?", "Compute {a}^{b} mod {m}.",
+               "Find {a}^{b} modulo {m}.", "What is {a} to the power {b}, modulo {m}?",
+               "Calculate the remainder of {a}^{b} upon division by {m}.",
+               "When {a}^{b} is divided by {m}, what is the remainder?",
+               "Determine {a}**{b} mod {m}.", "What remainder does {a}^{b} leave when divided by {m}?",
+               "Compute {a}^{b} modulo {m}.",
+               "What is {a}^{b} mod {m}?",
+               "Find the remainder of {a}^{b} divided by {m}.",
+               "What is pow({a}, {b}) modulo {m}?"],
+        val=["What is {a}^{b} reduced modulo {m}?", "Work out the remainder of {a} raised to {b} when divided by {m}.",
+             "Find the residue of {a}^{b} modulo {m}."],
+        test=["Raise {a} to the exponent {b}; what remainder does the result leave after division by {m}?",
+              "Which number between 0 and {m1} is congruent to {a}^{b} modulo {m}?",
+              "What is left over when the number {a} to the {b} is divided by {m}?"])
+def mod_power(rng, test):
+    a = draw(rng, test, (2, 30), (31, 999))
+    b = draw(rng, test, (10, 200), (201, 10**6))
+    m = draw(rng, test, (5, 100), (101, 9_999))
+    return {"a": a, "b": b, "m": m, "m1": m - 1}, pow(a, b, m)
+
+
+@family("prime_count", code="from sympy import primepi\nprint(primepi({n}))",
+        train=["How many primes are less than {n}?", "How many prime numbers are there below {n}?",
+               "Count the primes smaller than {n}.", "Find the number of primes less than {n}.",
+               "What is the number of prime numbers between 1 and {n}?",
+               "How many positive integers less than {n} are prime?",
+               "Compute the count of primes below {n}.", "How many primes p satisfy p < {n}?",
+               "How many primes are smaller than {n}?",
+               "What is the number of primes below {n}?",
+               "Count how many prime numbers are less than {n}.",
+               "How many prime numbers less than {n} are there?"],
+        val=["Determine how many primes are below {n}.", "What is the count of prime numbers smaller than {n}?",
+             "Work out the number of primes below {n}."],
+        test=["If you list every prime that does not exceed {n}, how long is the list?",
+              "Among the whole numbers up to {n}, how many have exactly two divisors?",
+              "How many prime numbers lie between 1 and {n}?"])
+def prime_count(rng, test):
+    n = draw(rng, test, (20, 5_000), (5_001, SIEVE_LIMIT))
+    n += _is_prime(n)  # a composite n: "below n" and "up to n" then agree
+    return {"n": n}, sum(1 for p in _primes() if p <= n)
+
+
+@family("nth_prime", code="from sympy import prime\nprint(prime({n}))",
+        train=["What is the {nth} prime number?", "Find the {nth} prime.", "Which number is the {nth} prime?",
+               "What is the {nth} smallest prime?", "Compute the {nth} prime number.",
+               "If primes are listed in increasing order starting with 2, what is the {nth} one?",
+               "Give the {nth} prime.", "What prime is number {n} in the sequence of primes?",
+               "Find the {nth} prime number.",
+               "What is prime number {n}?",
+               "What is the {nth} prime, counting 2 as the first?",
+               "Compute the {nth} smallest prime number."],
+        val=["Determine the {nth} prime number.", "What is prime number {n}, counting 2 as the first?",
+             "Name the prime that comes {nth} in increasing order."],
+        test=["Counting 2 as the first prime, 3 as the second and so on, which prime is in position {n}?",
+              "Someone lists the primes in ascending order; what is entry {n} of the list?",
+              "If you write the primes in order, which number do you write in place {n}?"])
+def nth_prime(rng, test):
+    n = draw(rng, test, (5, 500), (501, 3_000))
+    return {"n": n, "nth": ordinal(n)}, _primes()[n - 1]
+
+
+@family("prime_factor", code="from sympy import primefactors\nprint({op}(primefactors({n})))",
+        train=["What is the {which} prime factor of {n}?", "Find the {which} prime divisor of {n}.",
+               "Compute the {which} prime that divides {n}.", "What is the {which} prime factor of the number {n}?",
+               "Determine the {which} prime in the prime factorisation of {n}.",
+               "Of all primes dividing {n}, which is the {which}?",
+               "Give the {which} prime factor of {n}.", "Which prime is the {which} factor of {n}?",
+               "Find the {which} prime factor of {n}.",
+               "What is the {which} prime dividing {n}?",
+               "Compute the {which} prime factor of {n}.",
+               "Determine the {which} prime factor of {n}."],
+        val=["What is the {which} prime that goes into {n}?", "Work out the {which} prime factor of {n}.",
+             "What is the {which} prime divisor of {n}?"],
+        test=["Factor {n} into primes; which of those primes is the {which}?",
+              "Among the primes p for which {n} is a multiple of p, which one is the {which}?",
+              "Write {n} as a product of primes; what is the {which} prime that appears?"])
+def prime_factor(rng, test):
+    small = _primes()[:168]  # primes below 1000; test numbers also have one between 1000 and 7919
+    factors = [rng.choice(small) for _ in range(rng.randint(2, 4) - test)]
+    factors += [rng.choice(_primes()[168:1_000])] if test else []
+    n = math.prod(factors)
+    op, which = rng.choice([("max", "largest"), ("min", "smallest")])
+    return {"n": n, "op": op, "which": which}, max(factors) if op == "max" else min(factors)
+
+
+@family("next_prime", code="from sympy import nextprime\nprint(nextprime({n}))",
+        train=["What is the smallest prime greater than {n}?", "Find the first prime after {n}.",
+               "What is the next prime number after {n}?", "Compute the least prime larger than {n}.",
+               "Which prime comes right after {n}?", "Determine the smallest prime number exceeding {n}.",
+               "Give the first prime bigger than {n}.", "What is the nearest prime above {n}?",
+               "Find the next prime after {n}.",
+               "What is the first prime number greater than {n}?",
+               "Compute the smallest prime larger than {n}.",
+               "What is the least prime exceeding {n}?"],
+        val=["Work out the next prime after {n}.", "What is the lowest prime that is more than {n}?",
+             "Determine the next prime number after {n}."],
+        test=["Counting upward from {n}, which prime number do you reach first (not counting {n} itself)?",
+              "Name the least integer above {n} that has no divisors other than 1 and itself.",
+              "What is the first prime you reach counting up from {n}?"])
+def next_prime(rng, test):
+    n = draw(rng, test, (10, 10_000), (10**5, 10**9))
+    m = n + 1
+    while not _is_prime(m):
+        m += 1
+    return {"n": n}, m
+
+
+@family("divisors", code="from sympy import divisors\nprint({op}(divisors({n})))",
+        train=["What is the {what} of the positive divisors of {n}?", "Find the {what} of all divisors of {n}.",
+               "Compute the {what} of the positive divisors of {n}.",
+               "Consider all positive integers that divide {n}. What is their {what}?",
+               "What is the {what} of the factors of {n}?", "Determine the {what} of the divisors of {n}.",
+               "Give the {what} of the positive factors of {n}.", "For n = {n}, what is the {what} of its divisors?",
+               "Compute the {what} of all positive divisors of {n}.",
+               "What is the {what} of the divisors of {n}?",
+               "Find the {what} of the factors of {n}.",
+               "Determine the {what} of all positive factors of {n}."],
+        val=["What is the {what} of the positive integers dividing {n}?", "Work out the {what} of the divisors of {n}.",
+             "What is the {what} of all the divisors of {n}?"],
+        test=["List every whole number that divides {n} evenly; what is the {total} of that list?",
+              "Looking at all d > 0 with {n} divisible by d, report the {total} of those d.",
+              "Consider every positive integer that goes into {n} evenly; report the {total} of the list of those integers."])
+def divisors(rng, test):
+    n = draw(rng, test, (12, 2_000), (2_001, 10**6))
+    op, what, total = rng.choice([("len", "number", "length"), ("sum", "sum", "sum")])
+    ds = _divisors(n)
+    return {"n": n, "op": op, "what": what, "total": total}, len(ds) if op == "len" else sum(ds)
+
+
+@family("factorial", code="import math\nprint(math.factorial({n}))",
+        train=["What is {n}!?", "Compute {n} factorial.", "What is the value of {n}!?", "Calculate {n}!.",
+               "Find the factorial of {n}.", "What is the product of the integers from 1 to {n}?",
+               "Evaluate {n}!.", "What is 1 * 2 * 3 * ... * {n}?",
+               "Compute {n}!.",
+               "Find {n} factorial.",
+               "What is the factorial of {n}?",
+               "Calculate {n} factorial exactly."],
+        val=["Determine {n}!.", "How much is {n} factorial?",
+             "What is {n} factorial?"],
+        test=["Multiply together every positive whole number up to and including {n}; what do you get?",
+              "In how many different orders can {n} distinct books be lined up on a shelf?",
+              "How many ways can {n} runners finish a race if there are no ties?"])
+def factorial(rng, test):
+    n = draw(rng, test, (5, 20), (21, 33))
+    return {"n": n}, math.factorial(n)
+
+
+@family("binomial", code="import math\nprint(math.comb({n}, {k}))",
+        train=["What is {n} choose {k}?", "Compute the binomial coefficient C({n}, {k}).",
+               "In how many ways can you choose {k} items from {n}?",
+               "How many {k}-element subsets does a set of {n} elements have?",
+               "How many ways are there to pick a committee of {k} people from {n} people?",
+               "Calculate C({n}, {k}).", "Find the number of combinations of {n} objects taken {k} at a time.",
+               "What is the value of the binomial coefficient {n} over {k}?",
+               "Compute {n} choose {k}.",
+               "Find C({n}, {k}).",
+               "What is the binomial coefficient C({n}, {k})?",
+               "How many ways are there to choose {k} objects out of {n}?"],
+        val=["Determine {n} choose {k}.", "How many ways can a team of {k} be selected from {n} players?",
+             "What is C({n}, {k})?"],
+        test=["A pizzeria offers {n} toppings; how many different pizzas with exactly {k} distinct toppings can be made?",
+              "What is the coefficient of x^{k} when (1 + x)^{n} is expanded?",
+              "How many different hands of {k} cards can be dealt from {n} distinct cards?"])
+def binomial(rng, test):
+    n = draw(rng, test, (5, 30), (31, 80))
+    k = rng.randint(2, min(n - 2, 12 if test else 10))
+    return {"n": n, "k": k}, math.comb(n, k)
+
+
+@family("permutations", code="import math\nprint(math.perm({n}, {k}))",
+        train=["In how many ways can {k} of {n} people be arranged in a row?",
+               "How many ordered arrangements of {k} items can be made from {n} distinct items?",
+               "Compute the number of permutations P({n}, {k}).", "What is P({n}, {k})?",
+               "In how many ways can {k} different prizes go to {k} of {n} contestants, one prize each?",
+               "How many {k}-letter words with distinct letters can be made from an alphabet of {n} letters?",
+               "Find the number of ways to choose {k} of {n} objects in order.",
+               "Calculate the number of {k}-permutations of {n} elements.",
+               "Compute P({n}, {k}).",
+               "Find the number of permutations of {n} objects taken {k} at a time.",
+               "How many ways can {k} of {n} books be placed in order on a shelf?",
+               "What is the number of ordered selections of {k} items from {n}?"],
+        val=["Determine P({n}, {k}).", "How many ordered selections of {k} from {n} distinct objects are there?",
+             "Compute the number of ways to arrange {k} of {n} distinct objects in a line."],
+        test=["A club of {n} members elects {k} different officers, each to a distinct post; how many outcomes are possible?",
+              "How many sequences of {k} different numbers can be formed from the numbers 1 to {n}?",
+              "A race has {n} runners; how many possible orders are there for the first {k} places?"])
+def permutations(rng, test):
+    n = draw(rng, test, (5, 30), (31, 80))
+    k = rng.randint(2, min(n - 1, 10 if test else 6))
+    return {"n": n, "k": k}, math.perm(n, k)
+
+
+@family("fibonacci", code="from sympy import fibonacci\nprint(fibonacci({n}))",
+        train=["What is the {nth} Fibonacci number, with F(1) = F(2) = 1?",
+               "Find F({n}) where F(1) = 1, F(2) = 1 and F(n) = F(n-1) + F(n-2).",
+               "Compute the {nth} term of the Fibonacci sequence that begins 1, 1, 2, 3, 5.",
+               "The Fibonacci sequence starts 1, 1, 2, 3, 5, 8. What is its {nth} term?",
+               "What is F_{n} if F_1 = F_2 = 1 and each term is the sum of the two before it?",
+               "Calculate the Fibonacci number F({n}), taking F(1) = F(2) = 1.",
+               "Give term number {n} of the sequence 1, 1, 2, 3, 5, 8, 13, and so on.",
+               "Determine the {nth} Fibonacci number (the first two are both 1).",
+               "Compute F({n}), where F(1) = F(2) = 1.",
+               "Find the {nth} Fibonacci number, where F(1) = F(2) = 1.",
+               "What is Fibonacci number {n} if F(1) = F(2) = 1?",
+               "Calculate the {nth} term of the Fibonacci numbers 1, 1, 2, 3, 5, 8."],
+        val=["Work out F({n}) for the Fibonacci numbers with F(1) = F(2) = 1.",
+             "What is the {nth} entry of 1, 1, 2, 3, 5, 8, ...?",
+             "Find F_{n} where F_1 = F_2 = 1 and F_n = F_(n-1) + F_(n-2)."],
+        test=["Starting from two ones, each new number is the sum of the previous two; what is number {n} in this list?",
+              "Rabbits follow the Fibonacci rule with 1 pair in months 1 and 2; how many pairs are there in month {n}?",
+              "A sequence begins 1, 1 and each later number is the sum of the two numbers before it; what is its {nth} number?"])
+def fibonacci(rng, test):
+    n = draw(rng, test, (10, 80), (81, 180))
+    a, b = 1, 1
+    for _ in range(n - 2):
+        a, b = b, a + b
+    return {"n": n, "nth": ordinal(n)}, b
+
+
+_MULTIPLES = {1: "", 2: "twice ", 3: "three times ", 4: "four times "}
+
+
+def _times(c: int, what: str) -> str:
+    return _MULTIPLES[c] + what
+
+
+@family("recurrence", code="a = [{a1}, {a2}]\nwhile len(a) < {n}:\n    a.append({rule})\nprint(a[-1])",
+        train=["A sequence has a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}. What is a_{n}?",
+               "Let a_1 = {a1}, a_2 = {a2}, and a_n = {rule_text} for n > 2. Find a_{n}.",
+               "If a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}, compute a_{n}.",
+               "The sequence a_n satisfies a_n = {rule_text} with a_1 = {a1} and a_2 = {a2}. What is a_{n}?",
+               "Given a_n = {rule_text}, a_1 = {a1}, a_2 = {a2}, what is the {nth} term?",
+               "Define a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}. Calculate a_{n}.",
+               "What is the {nth} term of the sequence with a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}?",
+               "Find term {n} of the recurrence a_n = {rule_text}, starting from a_1 = {a1} and a_2 = {a2}.",
+               "Compute a_{n} for a_1 = {a1}, a_2 = {a2}, a_n = {rule_text}.",
+               "With a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}, what is a_{n}?",
+               "Find a_{n} given a_1 = {a1}, a_2 = {a2}, a_n = {rule_text}.",
+               "Suppose a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}. What is a_{n}?"],
+        val=["Determine a_{n} when a_1 = {a1}, a_2 = {a2} and a_n = {rule_text}.",
+             "Work out the {nth} term of a_n = {rule_text} with a_1 = {a1}, a_2 = {a2}.",
+             "If a_n = {rule_text}, a_1 = {a1}, a_2 = {a2}, what is a_{n}?"],
+        test=["A list starts {a1}, {a2}, and every later entry equals {rule_words}; what is entry number {n}?",
+              "Starting with {a1} and then {a2}, each following number is {rule_words}; which number is in position {n}?",
+              "The first two numbers of a list are {a1} and {a2}; afterwards each number is {rule_words}. What is the {nth} number?"])
+def recurrence(rng, test):
+    a1, a2 = draw(rng, test, (1, 5), (6, 20)), draw(rng, test, (1, 5), (6, 20))
+    p, q = rng.randint(1, 4 if test else 3), rng.randint(1, 4 if test else 3)
+    n = draw(rng, test, (5, 15), (16, 30))
+    seq = [a1, a2]
+    while len(seq) < n:
+        seq.append(p * seq[-1] + q * seq[-2])
+
+    def coef(c: int, s: str, times: str = "") -> str:
+        return s if c == 1 else f"{c}{times}{s}"
+
+    return {"a1": a1, "a2": a2, "p": p, "q": q, "n": n, "nth": ordinal(n),
+            "rule": f"{coef(p, 'a[-1]', '*')} + {coef(q, 'a[-2]', '*')}",
+            "rule_text": f"{coef(p, 'a_{n-1}')} + {coef(q, 'a_{n-2}')}",
+            "rule_words": f"{_times(p, 'the previous entry')} plus {_times(q, 'the one before it')}"}, seq[n - 1]
+
+
+def _two_divisors(rng, test) -> tuple[int, int]:
+    a = draw(rng, test, (2, 12), (13, 40))
+    b = draw(rng, test, (2, 12), (13, 40))
+    while b == a:
+        b = draw(rng, test, (2, 12), (13, 40))
+    return a, b
+
+
+@family("count_multiples", code="print(sum(1 for k in range(1, {n} + 1) if k % {a} == 0 or k % {b} == 0))",
+        train=["How many integers from 1 to {n} are divisible by {a} or {b}?",
+               "Count the numbers between 1 and {n} inclusive that are multiples of {a} or of {b}.",
+               "How many positive integers up to {n} are multiples of {a} or {b}?",
+               "Among 1, 2, ..., {n}, how many numbers are divisible by at least one of {a} and {b}?",
+               "Find how many integers k with 1 <= k <= {n} are divisible by {a} or by {b}.",
+               "How many whole numbers from 1 through {n} are a multiple of {a} or a multiple of {b}?",
+               "Compute the number of integers in 1..{n} divisible by {a} or {b}.",
+               "What is the count of positive integers not exceeding {n} that {a} or {b} divides?",
+               "How many numbers from 1 to {n} are divisible by {a} or {b}?",
+               "Count the integers between 1 and {n} divisible by {a} or {b}.",
+               "Find the number of multiples of {a} or {b} from 1 to {n}.",
+               "How many of the integers 1 through {n} are multiples of {a} or {b}?"],
+        val=["Determine how many of the integers 1 to {n} are divisible by {a} or {b}.",
+             "How many numbers from 1 up to {n} are multiples of either {a} or {b}?",
+             "Work out how many integers from 1 to {n} are multiples of {a} or {b}."],
+        test=["Tickets are numbered 1 to {n}; a prize goes to every ticket whose number is a multiple of {a} or of {b}. How many tickets win?",
+              "If you cross out every number from 1 to {n} that {a} divides or {b} divides, how many numbers do you cross out?",
+              "In a row of {n} lockers numbered from 1, how many lockers have a number that {a} or {b} divides?"])
+def count_multiples(rng, test):
+    n = draw(rng, test, (50, 2_000), (10_000, 200_000))
+    a, b = _two_divisors(rng, test)
+    return {"n": n, "a": a, "b": b}, n // a + n // b - n // math.lcm(a, b)
+
+
+@family("sum_multiples", code="print(sum(k for k in range(1, {n}) if k % {a} == 0 or k % {b} == 0))",
+        train=["What is the sum of all positive integers below {n} that are multiples of {a} or {b}?",
+               "Find the sum of the natural numbers less than {n} that are divisible by {a} or {b}.",
+               "Add up every positive integer smaller than {n} that is a multiple of {a} or of {b}.",
+               "Compute the sum of all multiples of {a} or {b} below {n}.",
+               "What do the positive integers under {n} divisible by {a} or {b} add up to?",
+               "Calculate the total of all numbers less than {n} that {a} or {b} divides.",
+               "Sum the positive integers k < {n} with k divisible by {a} or by {b}.",
+               "What is the sum of the numbers from 1 to {n1} that are multiples of {a} or {b}?",
+               "Find the sum of all multiples of {a} or {b} below {n}.",
+               "What is the sum of the positive integers less than {n} divisible by {a} or {b}?",
+               "Compute the sum of the numbers below {n} that are multiples of {a} or {b}.",
+               "Add all the numbers under {n} that are divisible by {a} or {b}."],
+        val=["Determine the sum of all multiples of {a} or {b} that are less than {n}.",
+             "How much do the positive integers below {n} that are divisible by {a} or {b} sum to?",
+             "Work out the sum of the multiples of {a} or {b} below {n}."],
+        test=["List the positive whole numbers under {n} that are multiples of {a} or of {b}, then add the list up. What total do you get?",
+              "Every positive integer less than {n} that {a} or {b} goes into evenly is added up; report the sum.",
+              "What is the total of every positive integer less than {n} that is a multiple of {a} or of {b}?"])
+def sum_multiples(rng, test):
+    n = draw(rng, test, (50, 2_000), (10_000, 200_000))
+    a, b = _two_divisors(rng, test)
+
+    def below(d: int) -> int:
+        m = (n - 1) // d
+        return d * m * (m + 1) // 2
+
+    return {"n": n, "n1": n - 1, "a": a, "b": b}, below(a) + below(b) - below(math.lcm(a, b))
+
+
+@family("prime_check", code="from sympy import isprime\nprint(sum(isprime(n) for n in [{args}]))",
+        train=["How many of the numbers {nums} are prime?", "Among {nums}, how many are primes?",
+               "Count the primes in the list {nums}.", "How many prime numbers are there among {nums}?",
+               "Of the integers {nums}, how many are prime?", "In the list {nums}, how many entries are prime?",
+               "Find how many of {nums} are prime numbers.", "Determine the number of primes among {nums}.",
+               "How many primes are there in the list {nums}?",
+               "Count how many of {nums} are prime.",
+               "How many of {nums} are prime numbers?",
+               "Of the numbers {nums}, how many are primes?"],
+        val=["How many primes does the list {nums} contain?", "Work out how many of {nums} are prime.",
+             "Determine how many of the numbers {nums} are prime."],
+        test=["Someone claims each of {nums} is prime; how many of them really are?",
+              "Test each of the integers {nums} for primality and report how many pass.",
+              "Checking each of {nums}, how many turn out to be prime?"])
+def prime_check(rng, test):
+    lo, hi = (10**4, 10**6) if test else (10, 1_000)
+    nums = rng.sample(range(lo | 1, hi, 2), rng.randint(3, 5))  # odd: not decided by the last digit alone
+    return {"nums": listing(nums), "args": ", ".join(map(str, nums))}, sum(map(_is_prime, nums))
+
+
+@family("probability", code="from fractions import Fraction\nimport math\n"
+                            "print(Fraction(math.comb({k}, 2), math.comb({r} + {b}, 2)))",
+        train=["A bag has {r} red and {b} blue marbles. Two are drawn without replacement. What is the probability both are {colour}?",
+               "From a box of {r} red and {b} blue balls, two balls are taken at random. What is the probability that both are {colour}?",
+               "An urn contains {r} red and {b} blue chips. If two chips are drawn at once, what is the probability that both are {colour}?",
+               "There are {r} red and {b} blue socks in a drawer. Pick two at random. What is the probability they are both {colour}?",
+               "Two marbles are chosen at random from {r} red and {b} blue ones. Find the probability that both are {colour}.",
+               "A jar holds {r} red and {b} blue sweets. Two are drawn without replacement; what is the chance that both are {colour}?",
+               "What is the probability of drawing two {colour} cards, without replacement, from a pile of {r} red and {b} blue cards?",
+               "Given {r} red and {b} blue beads, two beads are selected at random. Compute the probability that both are {colour}.",
+               "A bag has {r} red and {b} blue balls. If two are drawn without replacement, what is the probability that both are {colour}?",
+               "Two balls are drawn at random from {r} red and {b} blue balls. What is the probability both are {colour}?",
+               "With {r} red and {b} blue marbles in a bag, what is the probability that two marbles drawn without replacement are both {colour}?",
+               "A box has {r} red and {b} blue cubes. Two are taken at random. Find the probability that both are {colour}."],
+        val=["A bucket has {r} red and {b} blue balls and two are taken without replacement. What is the probability both are {colour}?",
+             "Choose two of {r} red and {b} blue pens at random. What is the chance that the two pens are both {colour}?",
+             "A bowl has {r} red and {b} blue candies; two are taken at random. What is the probability both are {colour}?"],
+        test=["A raffle drum holds {r} red tickets and {b} blue tickets; two tickets are pulled out together. Give the exact probability that each of them is {colour}.",
+              "Picking a random pair from {r} red and {b} blue tiles, how likely is it, as a fraction, that the pair is entirely {colour}?",
+              "Two cards are dealt from a deck of {r} red and {b} blue cards; what is the exact chance that both dealt cards are {colour}?"])
+def probability(rng, test):
+    r, b = draw(rng, test, (2, 10), (11, 40)), draw(rng, test, (2, 10), (11, 40))
+    colour, k = rng.choice([("red", r), ("blue", b)])
+    return {"r": r, "b": b, "k": k, "colour": colour}, Fraction(math.comb(k, 2), math.comb(r + b, 2))
