@@ -48,10 +48,11 @@ class RecipeConfig:
     model: str | None = _f(None, "base checkpoint; default: the offline default SmolLM2-135M-Instruct")
     prompt_version: str = _f("nano-v1", "prompt of the trained rows (short, zero-shot)")
     fewshot_prompt_version: str = _f("nano-fewshot-v1", "prompt of row (b), the base model with examples")
-    sft_per_family: int = _f(48, "training problems per family for SFT")
+    sft_per_family: int = _f(16, "training problems per family for SFT")
     sft_epochs: float = _f(1.0, "SFT epochs (the plain control gets the same number of steps)")
     sft_batch: int = _f(8, "SFT sequences per step")
     sft_lr: float = _f(1e-3, "SFT learning rate (LoRA)")
+    sft_save_steps: int = _f(25, "SFT checkpoint interval (what a killed SFT stage resumes from)")
     grpo_steps: int = _f(30, "GRPO optimizer steps")
     grpo_problems_per_step: int = _f(2, "problems per GRPO step (x --grpo-generations rollouts)")
     grpo_generations: int = _f(4, "rollouts per problem (the GRPO group)")
@@ -64,6 +65,8 @@ class RecipeConfig:
     champ_limit: int = _f(40, "CHAMP problems per row (0 = skip the CHAMP rows)")
     train_threads: int = _f(2, "torch threads for the training stages (big batched matmuls)")
     eval_threads: int = _f(2, "torch threads for the evaluation stages (batched generation)")
+    stages: str = _f("all", "comma-separated stages to run now: sft-agent, sft-plain, grpo, eval, report (or all); "
+                            "lets independent stages run side by side on a bigger machine")
     docs: str | None = _f(None, "also write the report to this Markdown file (e.g. docs/nano.md)")
     ship: str | None = _f(None, "copy the chosen adapter into this folder (e.g. agent_client/nano_adapter)")
 
@@ -118,20 +121,19 @@ class Recipe:
                                 "--prompt-version", c.prompt_version, "--per-family", str(c.sft_per_family),
                                 "--output-dir", str(out), "--num-train-epochs", str(c.sft_epochs),
                                 "--max-steps", str(max_steps), "--per-device-train-batch-size", str(c.sft_batch),
-                                "--learning-rate", str(c.sft_lr)], c.train_threads)
+                                "--learning-rate", str(c.sft_lr),
+                                "--save-steps", str(c.sft_save_steps)], c.train_threads)
         return out
 
     def sft_steps(self, sft_dir: Path) -> int:
-        state = json.loads((sft_dir / "sft_summary.json").read_text())
-        return int(state["train"].get("global_step") or 0) or self._steps_from_state(sft_dir)
+        """Optimizer steps of an SFT run (one epoch of its kept traces), so the control gets the same budget."""
+        import math
 
-    @staticmethod
-    def _steps_from_state(d: Path) -> int:
-        state = d / "trainer_state.json"
-        if not state.is_file():
-            ckpts = sorted(d.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-            state = ckpts[-1] / "trainer_state.json"
-        return int(json.loads(state.read_text())["global_step"])
+        traces = sft_dir / "traces.jsonl"
+        if not traces.is_file():
+            raise RuntimeError(f"{traces} is missing: run the sft-agent stage first")
+        n = sum(1 for line in traces.read_text().splitlines() if line.strip())
+        return math.ceil(math.ceil(n / self.cfg.sft_batch) * self.cfg.sft_epochs)
 
     def grpo(self, init: Path) -> Path:
         c, out = self.cfg, self.out / "grpo"
@@ -197,9 +199,16 @@ class Recipe:
         c = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "recipe_config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2))
-        sft_agent = self.sft("agent")
-        sft_plain = self.sft("plain", max_steps=self.sft_steps(sft_agent))
-        grpo = self.grpo(sft_agent)
+        want = set(c.stages.split(",")) if c.stages != "all" else {"sft-agent", "sft-plain", "grpo", "eval", "report"}
+        sft_agent, sft_plain, grpo = self.out / "sft-agent", self.out / "sft-plain", self.out / "grpo"
+        if "sft-agent" in want:
+            self.sft("agent")
+        if "sft-plain" in want:
+            self.sft("plain", max_steps=self.sft_steps(sft_agent))
+        if "grpo" in want:
+            self.grpo(sft_agent)
+        if not want & {"eval", "report"}:
+            return {}
         chosen, val = self.choose(sft_agent, grpo)
         rows = [("a-base-plain", None, "plain", c.prompt_version),
                 ("b-base-agent-fewshot", None, "agent", c.fewshot_prompt_version),

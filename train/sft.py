@@ -200,7 +200,7 @@ def run(cfg: SFTStageConfig) -> dict[str, Any]:
     trainer.save_model(str(out))
     write_adapter_meta(out, base=base_model(cfg), prompt_version=cfg.prompt_version, mode=cfg.mode,
                        recipe={"stage": "sft", **cfg.to_dict()})
-    summary = {"train": result.metrics, "examples": len(trainer.train_dataset), "resumed_from": last}
+    summary = {"train": result.metrics, "global_step": result.global_step, "examples": len(trainer.train_dataset), "resumed_from": last}
     (out / "sft_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
 
