@@ -53,20 +53,26 @@ class RecipeConfig:
     sft_batch: int = _f(8, "SFT sequences per step")
     sft_lr: float = _f(1e-3, "SFT learning rate (LoRA)")
     sft_save_steps: int = _f(25, "SFT checkpoint interval (what a killed SFT stage resumes from)")
-    grpo_steps: int = _f(30, "GRPO optimizer steps")
+    grpo_steps: int = _f(20, "GRPO optimizer steps")
     grpo_problems_per_step: int = _f(2, "problems per GRPO step (x --grpo-generations rollouts)")
     grpo_generations: int = _f(4, "rollouts per problem (the GRPO group)")
     grpo_lr: float = _f(5e-5, "GRPO learning rate")
     grpo_save_steps: int = _f(10, "GRPO checkpoint interval (each checkpoint is scored on nano-val)")
-    max_tokens: int = _f(160, "model tokens per trajectory (rollouts and evaluation)")
+    max_tokens: int = _f(128, "model tokens per trajectory (rollouts and evaluation)")
     samples: int = _f(4, "k: samples per problem in every evaluation row")
     temperature: float = _f(0.7, "sampling temperature of the evaluation rows")
     seed: int = _f(1, "evaluation seed (the same for every row)")
-    champ_limit: int = _f(40, "CHAMP problems per row (0 = skip the CHAMP rows)")
+    test_shard: str | None = _f("0/2", "score this shard of nano-test (i/n: every n-th problem; 0/2 = 2 of the 4 "
+                                       "problems per family); none = all of it")
+    val_shard: str | None = _f("0/4", "shard of nano-val used to choose the shipped checkpoint")
+    eval_concurrency: int = _f(16, "trajectories generated together in the evaluation rows (the local engine "
+                                   "batches them)")
+    champ_limit: int = _f(20, "CHAMP problems per row (0 = skip the CHAMP rows)")
     train_threads: int = _f(2, "torch threads for the training stages (big batched matmuls)")
     eval_threads: int = _f(2, "torch threads for the evaluation stages (batched generation)")
-    stages: str = _f("all", "comma-separated stages to run now: sft-agent, sft-plain, grpo, eval, report (or all); "
-                            "lets independent stages run side by side on a bigger machine")
+    stages: str = _f("all", "comma-separated stages to run now: sft-agent, sft-plain, grpo, choose (nano-val), "
+                            "test (nano-test rows whose adapters exist), champ, report (or all, in that order); "
+                            "lets independent stages run side by side")
     docs: str | None = _f(None, "also write the report to this Markdown file (e.g. docs/nano.md)")
     ship: str | None = _f(None, "copy the chosen adapter into this folder (e.g. agent_client/nano_adapter)")
 
@@ -77,6 +83,9 @@ def _exe(name: str) -> list[str]:
         return [found]
     module = {"deepmath-train": "train.cli", "deepmath-eval": "eval.cli"}[name]
     return [sys.executable, "-m", module]
+
+
+STAGES = ("sft-agent", "sft-plain", "grpo", "choose", "test", "champ", "report")
 
 
 class Recipe:
@@ -158,18 +167,21 @@ class Recipe:
 
     # -- evaluation ------------------------------------------------------------------------------------
     def evaluate(self, row: str, dataset: str, *, adapter: Path | None, mode: str, prompt: str,
-                 limit: int | None = None) -> Path:
+                 limit: int | None = None, shard: str | None = None) -> Path:
         c = self.cfg
         out = self.out / "eval" / f"{dataset}--{row}.jsonl"
         out.parent.mkdir(parents=True, exist_ok=True)
         argv = [*_exe("deepmath-eval"), "run", "--dataset", dataset, "--engine", "local", "--model", self.base,
                 "--mode", mode, "--prompt-version", prompt, "--samples", str(c.samples),
                 "--max-tokens", str(c.max_tokens), "--max-tokens-per-step", str(c.max_tokens), "--max-steps", "3",
-                "--temperature", str(c.temperature), "--seed", str(c.seed), "--out", str(out), "--quiet"]
+                "--temperature", str(c.temperature), "--seed", str(c.seed), "--concurrency", str(c.eval_concurrency),
+                "--out", str(out), "--quiet"]
         if adapter is not None:
             argv += ["--lora", str(adapter)]
         if limit:
             argv += ["--limit", str(limit)]
+        if shard:
+            argv += ["--shard", shard]
         self.sh(f"eval-{dataset}-{row}", argv, c.eval_threads)
         return out
 
@@ -188,7 +200,8 @@ class Recipe:
                 candidates[f"grpo-{ck.name}"] = ck
         val: dict[str, float] = {}
         for name, path in candidates.items():
-            run = self.evaluate(f"val-{name}", "nano-val", adapter=path, mode="agent", prompt=self.cfg.prompt_version)
+            run = self.evaluate(f"val-{name}", "nano-val", adapter=path, mode="agent", prompt=self.cfg.prompt_version,
+                                shard=self.cfg.val_shard)
             val[name] = self.mean_at_k(run)
         best = max(val, key=lambda k: (val[k], k != "sft"))
         self.say(f"nano-val mean@k: {val} -> ship {best}")
@@ -199,7 +212,12 @@ class Recipe:
         c = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "recipe_config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2))
-        want = set(c.stages.split(",")) if c.stages != "all" else {"sft-agent", "sft-plain", "grpo", "eval", "report"}
+        want = set(c.stages.split(",")) if c.stages != "all" else set(STAGES)
+        unknown = want - set(STAGES)
+        if unknown:
+            raise RuntimeError(f"unknown stage(s) {sorted(unknown)}; stages are {', '.join(STAGES)}")
+        if "report" in want:  # the report reads every row; finished rows resume as no-ops
+            want |= {"choose", "test", "champ"}
         sft_agent, sft_plain, grpo = self.out / "sft-agent", self.out / "sft-plain", self.out / "grpo"
         if "sft-agent" in want:
             self.sft("agent")
@@ -207,21 +225,26 @@ class Recipe:
             self.sft("plain", max_steps=self.sft_steps(sft_agent))
         if "grpo" in want:
             self.grpo(sft_agent)
-        if not want & {"eval", "report"}:
-            return {}
-        chosen, val = self.choose(sft_agent, grpo)
+        chosen, val = self.choose(sft_agent, grpo) if "choose" in want else (None, {})
         rows = [("a-base-plain", None, "plain", c.prompt_version),
                 ("b-base-agent-fewshot", None, "agent", c.fewshot_prompt_version),
                 ("c-sft-plain", sft_plain, "plain", c.prompt_version),
                 ("d-sft-agent", sft_agent, "agent", c.prompt_version),
                 ("e-sft-grpo-agent", grpo, "agent", c.prompt_version)]
         runs: dict[str, list[Path]] = {"nano-test": [], "champ": []}
-        for row, adapter, mode, prompt in rows:
-            runs["nano-test"].append(self.evaluate(row, "nano-test", adapter=adapter, mode=mode, prompt=prompt))
-        if c.champ_limit:
+        for dataset, shard, limit in (("nano-test", c.test_shard, None), ("champ", None, c.champ_limit)):
+            stage = "test" if dataset == "nano-test" else "champ"
+            if stage not in want or (dataset == "champ" and not c.champ_limit):
+                continue
             for row, adapter, mode, prompt in rows:
-                runs["champ"].append(self.evaluate(row, "champ", adapter=adapter, mode=mode, prompt=prompt,
-                                                   limit=c.champ_limit))
+                if adapter is not None and not (adapter / "adapter_model.safetensors").is_file():
+                    self.say(f"{stage}: row {row} waits for {adapter} (not trained yet)")
+                    continue
+                runs[dataset].append(self.evaluate(row, dataset, adapter=adapter, mode=mode, prompt=prompt,
+                                                   shard=shard, limit=limit))
+        if "report" not in want:
+            return {}
+        assert chosen is not None
         if c.ship:
             ship(chosen, Path(c.ship), base=self.base, prompt_version=c.prompt_version,
                  recipe={"recipe": dataclasses.asdict(c), "chosen": chosen.name, "nano_val_mean": val})
