@@ -51,7 +51,7 @@ def write_report(recipe: Any, runs: dict[str, list[Path]], *, val: dict[str, flo
     from eval.report import paired_delta, score_runs
 
     out: Path = recipe.out
-    md = ["# DeepMath-nano: results", "",
+    md = ["## Results", "",
           "Produced by `deepmath-train recipe` (train/recipe.py); every figure below is read from the run files "
           f"in `{out}/eval/`. Test split = `nano-test`: phrasings and number ranges never seen in training.", ""]
     summary: dict[str, Any] = {"val_mean": val, "chosen": chosen.name, "datasets": {}}
@@ -63,7 +63,7 @@ def write_report(recipe: Any, runs: dict[str, list[Path]], *, val: dict[str, flo
         scores = score_runs(loaded)
         all_runs += loaded
         all_scores += scores
-        md += [f"## {dataset}", "", *table(loaded, scores), ""]
+        md += [f"### {dataset}", "", *table(loaded, scores), ""]
         by_key = {_row_key(p): r for p, r in zip(paths, loaded)}
         deltas = {}
         for base, other, what in PAIRS:
@@ -76,17 +76,28 @@ def write_report(recipe: Any, runs: dict[str, list[Path]], *, val: dict[str, flo
         summary["datasets"][dataset] = {
             "rows": {_row_key(p): s.model_dump() for p, s in zip(paths, scores)}, "paired": deltas}
     plot = accuracy_vs_length(all_runs, all_scores, out / "acc_vs_len.png", metric="mean")
-    md += ["## Accuracy vs length", "", f"![accuracy vs length]({plot.name})", "",
-           "## Checkpoint choice (nano-val, never nano-test)", "",
+    md += ["### Accuracy vs length", "", f"![accuracy vs length]({plot.name})", "",
+           "### Checkpoint choice (nano-val, never nano-test)", "",
            *[f"- {name}: mean@k {_pct(v)} %" for name, v in val.items()], f"- shipped: `{chosen.name}`", "",
-           "## Configuration and timings", "", "```json",
+           "### Configuration and timings", "", "```json",
            json.dumps({"recipe": dataclasses.asdict(recipe.cfg), "stage_seconds": recipe.timings}, indent=2), "```", ""]
     text = "\n".join(md)
     (out / "report.md").write_text(text)
     (out / "report.json").write_text(json.dumps(summary, indent=2, default=str))
     if recipe.cfg.docs:
-        docs = Path(recipe.cfg.docs)
-        docs.parent.mkdir(parents=True, exist_ok=True)
-        (docs.parent / "nano_acc_vs_len.png").write_bytes(plot.read_bytes())
-        docs.write_text(text.replace(f"]({plot.name})", "](nano_acc_vs_len.png)"))
+        splice_docs(Path(recipe.cfg.docs), text.replace(f"]({plot.name})", "](nano_acc_vs_len.png)"))
+        (Path(recipe.cfg.docs).parent / "nano_acc_vs_len.png").write_bytes(plot.read_bytes())
     return summary
+
+
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def splice_docs(path: Path, results: str) -> None:
+    """Replace the results part of a hand-written page (between the markers); the rest stays as written."""
+    text = path.read_text() if path.is_file() else f"{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        raise RuntimeError(f"{path}: no {BEGIN} ... {END} markers to write the results between")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{BEGIN}\n{results}\n{END}{tail}")
