@@ -38,7 +38,6 @@ the loop's token, so any number of loops (or the trainer's blocking portal) can 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from collections import Counter, OrderedDict
@@ -52,12 +51,14 @@ import anyio.lowlevel
 import torch
 from transformers import (AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList,
                           StoppingCriteria, StoppingCriteriaList)
+from transformers.cache_utils import DynamicCache, DynamicLayer
 from transformers.generation.utils import GenerateDecoderOnlyOutput
 
 from agent_client.interfaces import AgentError, Generation
 
 # transformers renamed `past_key_values` to `cache` (5.2x); the pin allows both
 CACHE_KW = "cache" if "cache" in GenerateDecoderOnlyOutput.__dataclass_fields__ else "past_key_values"
+_MIN_PREFIX = 16  # shorter shared prefixes are recomputed: copying their cache costs about what it saves
 
 
 @dataclass(eq=False)
@@ -193,29 +194,27 @@ class LocalBackend:
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         device = next(self.model.parameters()).device
-        width = max(len(r.prompt_ids) for r in batch)
+        prompts = [r.prompt_ids for r in batch]
+        width = max(map(len, prompts))
         input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, r in enumerate(batch):  # left padding: every row's prompt ends at column `width`
-            input_ids[i, width - len(r.prompt_ids):] = torch.tensor(r.prompt_ids)
-            mask[i, width - len(r.prompt_ids):] = 1
+        for i, p in enumerate(prompts):  # left padding: every row's prompt ends at column `width`
+            input_ids[i, width - len(p):] = torch.tensor(p)
+            mask[i, width - len(p):] = 1
         recorder = _RawLogprobs() if self.want_logprobs else None
         rows = _RowStops(self.tokenizer, batch, width, self.eos_ids, recorder)
         kwargs["stopping_criteria"] = StoppingCriteriaList([rows])
         if recorder is not None:
             kwargs["logits_processor"] = LogitsProcessorList([recorder])
-        cached = len(batch) == 1 and self.kv_cache_slots > 0
         was_training = self.model.training
         self.model.eval()
         try:
             seed = _batch_seed([r.seed for r in batch])
             if seed is not None:
                 torch.manual_seed(seed)
-            if cached:
-                cache, hit = self._take_prefix(first.prompt_ids)
-                if cache is not None:
-                    kwargs[CACHE_KW] = cache
-                    self.kv_hits += hit
+            cache = self._cached_prefix(prompts, width, device) if self.kv_cache_slots else None
+            if cache is not None:
+                kwargs[CACHE_KW] = cache
             with torch.inference_mode():
                 out = self.model.generate(input_ids=input_ids.to(device), attention_mask=mask.to(device), **kwargs)
         finally:
@@ -225,9 +224,8 @@ class LocalBackend:
         seqs = out.sequences[:, width:].tolist()
         gens = [self._generation(r, seqs[i][: rows.length(i, len(seqs[i]))],
                                  None if recorder is None else recorder.row(i)) for i, r in enumerate(batch)]
-        new_cache = out.get(CACHE_KW)
-        if cached and new_cache is not None:
-            self._keep(first.prompt_ids + gens[0].token_ids, new_cache)
+        if self.kv_cache_slots and out.get(CACHE_KW) is not None:
+            self._keep(prompts, gens, width, out.get(CACHE_KW))
         return gens
 
     def _generation(self, req: _Request, new: list[int], logprobs: list[float] | None) -> Generation:
@@ -240,32 +238,61 @@ class LocalBackend:
             return Generation(token_ids=new, logprobs=logprobs, text=text, finish_reason="stop", stop_reason=hit)
         return Generation(token_ids=new, logprobs=logprobs, text=text, finish_reason="length")
 
-    # -- prefix KV cache (single requests) ------------------------------------------------------------
-    def _take_prefix(self, prompt_ids: list[int]) -> tuple[Any, int]:
-        """A private copy of the cached KV that shares the longest prefix with `prompt_ids`."""
-        with self._kv_lock:
-            best, best_len = None, 0
-            for key, (toks, _) in self._kv.items():
-                n = min(len(toks), len(prompt_ids) - 1)
-                i = 0
-                while i < n and toks[i] == prompt_ids[i]:
-                    i += 1
-                if i > best_len:
-                    best, best_len = key, i
-            if best is None or best_len < 16:
-                return None, 0
-            self._kv.move_to_end(best)
-            cache = copy.deepcopy(self._kv[best][1])
-        extra = cache.get_seq_length() - best_len
-        if extra > 0:
-            cache.crop(-extra)  # a negative argument removes tokens from the end in every transformers version
-        return cache, best_len
+    # -- prefix KV cache ------------------------------------------------------------------------------
+    def _cached_prefix(self, prompts: list[list[int]], width: int, device: Any) -> DynamicCache | None:
+        """A left-padded batch cache holding, for each row, the KV of its longest cached prefix.
 
-    def _keep(self, tokens: list[int], cache: Any) -> None:
-        n = cache.get_seq_length()
+        Only the last `window` columns are computed, where `window` is the largest uncached part of
+        any row; row i's first `len(prompt_i) - window` tokens come from its cache entry (fewer than
+        it has cached when another row needs a wider window). Positions come from the attention
+        mask, so a cached token has the same position in every batch it is reused in."""
         with self._kv_lock:
-            self._kv[self._kv_next] = (tokens[:n], cache)
-            self._kv_next += 1
+            found = [self._longest_prefix(p) for p in prompts]
+            for key, _ in found:
+                if key is not None:
+                    self._kv.move_to_end(key)
+            entries = [None if key is None else self._kv[key][1] for key, _ in found]
+        window = max(len(p) - n for p, (_, n) in zip(prompts, found, strict=True))
+        cached = width - window
+        ref = next((e for e in entries if e is not None), None)
+        if ref is None or cached < _MIN_PREFIX:
+            return None
+        layers = []
+        for layer, (k0, _) in enumerate(ref):
+            rows_k, rows_v = [], []
+            for p, entry in zip(prompts, entries, strict=True):
+                take = max(0, len(p) - window)
+                k, v = (k0[:, :, :0], k0[:, :, :0]) if entry is None or not take else entry[layer]
+                rows_k.append(_pad_left(k[:, :, :take], cached))
+                rows_v.append(_pad_left(v[:, :, :take], cached))
+                self.kv_hits += take if layer == 0 else 0
+            layers.append((torch.cat(rows_k).to(device), torch.cat(rows_v).to(device)))
+        return DynamicCache(ddp_cache_data=layers)
+
+    def _longest_prefix(self, prompt_ids: list[int]) -> tuple[int | None, int]:
+        """(entry id, shared length) of the cache entry sharing the longest prefix (short of the last token)."""
+        best, best_len = None, 0
+        for key, (toks, _) in self._kv.items():
+            n = min(len(toks), len(prompt_ids) - 1)
+            i = 0
+            while i < n and toks[i] == prompt_ids[i]:
+                i += 1
+            if i > best_len:
+                best, best_len = key, i
+        return (best, best_len) if best_len >= _MIN_PREFIX else (None, 0)
+
+    def _keep(self, prompts: list[list[int]], gens: list[Generation], width: int, cache: Any) -> None:
+        """Store each row's KV: its real columns only (no left pads, nothing after its last token)."""
+        if not all(type(layer) is DynamicLayer for layer in cache.layers):
+            return  # sliding-window or quantized layers: not reused
+        with self._kv_lock:
+            for i, (p, g) in enumerate(zip(prompts, gens, strict=True)):
+                start = width - len(p)
+                end = min(cache.get_seq_length(), width + len(g.token_ids) - 1)  # the last token was not fed
+                kv = tuple((layer.keys[i:i + 1, :, start:end].clone(), layer.values[i:i + 1, :, start:end].clone())
+                           for layer in cache.layers)
+                self._kv[self._kv_next] = ((p + g.token_ids)[: end - start], kv)
+                self._kv_next += 1
             while len(self._kv) > self.kv_cache_slots:
                 self._kv.popitem(last=False)
 
@@ -304,6 +331,7 @@ class _RowStops(StoppingCriteria):
     def __init__(self, tokenizer: Any, batch: list[_Request], width: int, eos: set[int],
                  recorder: _RawLogprobs | None):
         self.tokenizer, self.width, self.eos, self.recorder = tokenizer, width, eos, recorder
+        self.requests = batch  # a row whose caller was cancelled ends at once (`abandoned`)
         self.stops = [r.stop for r in batch]
         self.max_tokens = [r.max_tokens for r in batch]
         self.windows = [max((len(x) for x in r.stop), default=0) + 1 for r in batch]
@@ -321,7 +349,7 @@ class _RowStops(StoppingCriteria):
         done = []
         for i, row in enumerate(input_ids):
             if self.lengths[i] is None:
-                if int(row[-1]) in self.eos or n >= self.max_tokens[i] or self._stopped(i, row):
+                if int(row[-1]) in self.eos or n >= self.max_tokens[i] or self._stopped(i, row) or self.requests[i].abandoned:
                     self.lengths[i] = n
             done.append(self.lengths[i] is not None)
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
@@ -331,6 +359,11 @@ class _RowStops(StoppingCriteria):
             return False
         text = self.tokenizer.decode(row[self.width:][-self.windows[i]:].tolist(), skip_special_tokens=False)
         return any(x in text for x in self.stops[i])
+
+
+def _pad_left(t: torch.Tensor, n: int) -> torch.Tensor:
+    """(1, heads, k, dim) -> (1, heads, n, dim) with zeros in front (masked out by the attention mask)."""
+    return torch.cat([t.new_zeros(t.shape[0], t.shape[1], n - t.shape[2], t.shape[3]), t], dim=2)
 
 
 def _agent_error(exc: BaseException) -> AgentError:

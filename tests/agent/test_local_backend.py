@@ -204,18 +204,52 @@ async def test_batches_group_by_sampling_params_and_respect_max_batch(tiny_model
 
 
 @pytest.mark.anyio
-async def test_a_cancelled_caller_does_not_stall_the_others(tiny_model_dir):
+async def test_a_cancelled_callers_row_ends_at_once_and_the_others_are_served(tiny_model_dir):
     import anyio
 
     backend = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0)
+    forwards = []
+    backend.model.register_forward_hook(lambda *a: forwards.append(1))
     p = _prompt(backend.tokenizer)
     kw = dict(temperature=0.0, top_p=1.0, stop=[])
+    got = []
+
+    async def short():
+        got.append(await backend.generate(p, max_tokens=5, **kw))
+
     async with anyio.create_task_group() as tg:
-        with anyio.move_on_after(0.01):
-            tg.start_soon(lambda: backend.generate(p, max_tokens=5, **kw))
-            await backend.generate(p, max_tokens=200, **kw)  # cancelled while its batch runs
+        with anyio.move_on_after(0.05):
+            tg.start_soon(short)
+            await backend.generate(p, max_tokens=1500, **kw)  # cancelled while its batch runs
+    assert len(got[0].token_ids) == 5
+    assert len(forwards) < 1000  # the cancelled row did not run on to its 1500 tokens
     g = await backend.generate(p, max_tokens=4, **kw)
     assert len(g.token_ids) == 4 and g.finish_reason == "length"
+
+
+@pytest.mark.anyio
+async def test_batched_prefix_cache_changes_nothing_but_speed(tiny_model_dir):
+    """Rows reuse their own previous sequence's KV inside a batch (left-padded to a common width)."""
+    cached = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=8)
+    plain = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0, max_batch=1)
+    tok = cached.tokenizer
+    kw = dict(temperature=0.0, top_p=1.0, stop=[])
+    tool = tok.encode("\n```output\n42\n```\n", add_special_tokens=False)
+    firsts = [_prompt(tok) * 3, _prompt(tok) * 4 + tool, tok.encode("Hi " * 40, add_special_tokens=False)]
+    step1 = [(p, dict(max_tokens=6 + 3 * i, **kw)) for i, p in enumerate(firsts)]
+    a1 = await _concurrently(cached, step1)
+    b1 = [await plain.generate(p, **k) for p, k in step1]
+    assert cached.kv_hits == 0 and [g.token_ids for g in a1] == [g.token_ids for g in b1]
+    step2 = [(p + g.token_ids + tool * (i + 1), dict(max_tokens=5, **kw)) for i, (p, g) in enumerate(zip(firsts, a1))]
+    a2 = await _concurrently(cached, step2)
+    b2 = [await plain.generate(p, **k) for p, k in step2]
+    assert cached.batch_sizes == {3: 2}
+    # each row reused its own first call (up to the widest uncached part among the rows)
+    widest = max(len(tool) * (i + 1) + 1 for i in range(3))
+    assert cached.kv_hits == sum(len(p) - widest for p, _ in step2)
+    for a, b in zip(a2, b2, strict=True):
+        assert a.token_ids == b.token_ids
+        assert torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), atol=1e-4)
 
 
 @pytest.mark.anyio
