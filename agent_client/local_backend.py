@@ -108,11 +108,14 @@ class LocalBackend:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, lora: str | Path | None = None, *, dtype: str = "float32",
-                        kv_cache_slots: int = 4, **kw: Any) -> LocalBackend:
+                        kv_cache_slots: int = 16, **kw: Any) -> LocalBackend:
         """Load a checkpoint directory (and optionally a peft LoRA adapter on top of it).
 
         Frozen weights, so the prefix KV cache is on by default: each agent step then only
-        computes the tokens appended since the last step (and problems share the system prompt)."""
+        computes the tokens appended since the last step (and problems share the system prompt).
+        One slot per concurrent trajectory keeps each one's own last sequence (a batch computes the
+        widest uncached part of any of its rows); a slot holds layers x 2 x kv_heads x head_dim
+        floats per token (46 KB per token for SmolLM2-135M)."""
         tok = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype))
         if lora is not None:
@@ -286,7 +289,8 @@ class LocalBackend:
         if not all(type(layer) is DynamicLayer for layer in cache.layers):
             return  # sliding-window or quantized layers: not reused
         with self._kv_lock:
-            for i, (p, g) in enumerate(zip(prompts, gens, strict=True)):
+            for i in range(max(0, len(prompts) - self.kv_cache_slots), len(prompts)):  # the rest would be evicted
+                p, g = prompts[i], gens[i]
                 start = width - len(p)
                 end = min(cache.get_seq_length(), width + len(g.token_ids) - 1)  # the last token was not fed
                 kv = tuple((layer.keys[i:i + 1, :, start:end].clone(), layer.values[i:i + 1, :, start:end].clone())
