@@ -120,3 +120,154 @@ async def test_prefix_kv_cache_changes_nothing_but_speed(tiny_model_dir):
     hits = cached.kv_hits
     await cached.generate(p, max_tokens=2, seed=1, **kw)
     assert cached.kv_hits == hits
+
+
+# -- batching: concurrent calls share one generate, each row exactly as if it ran alone ------------------
+async def _concurrently(backend, requests):
+    """Issue all requests at once (as concurrent trajectories do); results in request order."""
+    import anyio
+
+    out = [None] * len(requests)
+
+    async def one(i, prompt, kw):
+        out[i] = await backend.generate(prompt, **kw)
+
+    async with anyio.create_task_group() as tg:
+        for i, (prompt, kw) in enumerate(requests):
+            tg.start_soon(one, i, prompt, kw)
+    return out
+
+
+def _rows(tok, proto):
+    """Prompts of different lengths whose greedy continuations end differently: the protocol model
+    writes EOS right after its boxed answer, writes `</tool_call>` after its snippet, and babbles on
+    an unknown question until max_tokens."""
+    prompt, completion, _ = proto.sequence(tok)
+    greedy = dict(temperature=0.0, top_p=1.0, stop=["</tool_call>"])
+    return [
+        (prompt + completion[:-4], dict(max_tokens=30, **greedy)),               # -> eos
+        (prompt, dict(max_tokens=200, **greedy)),                                # -> stop
+        (_prompt(tok), dict(max_tokens=7, **greedy)),                            # -> length
+        (prompt + completion[:-4], dict(max_tokens=2, **greedy)),                # -> length before the eos
+        (_prompt(tok) * 3, dict(max_tokens=9, temperature=0.0, top_p=1.0, stop=[])),
+    ]
+
+
+@pytest.mark.anyio
+async def test_batched_greedy_equals_serial_row_by_row(protocol_model_dir, proto):
+    serial = LocalBackend.from_pretrained(protocol_model_dir, kv_cache_slots=0, max_batch=1)
+    batched = LocalBackend.from_pretrained(protocol_model_dir, kv_cache_slots=0, max_batch=8)
+    rows = _rows(serial.tokenizer, proto)
+    alone = [await serial.generate(p, **kw) for p, kw in rows]
+    together = await _concurrently(batched, rows)
+    assert batched.batch_sizes == {len(rows): 1}  # one generate call served all five
+    assert [g.finish_reason for g in alone] == ["eos", "stop", "length", "length", "length"]
+    assert alone[1].stop_reason == "</tool_call>" and alone[1].text.endswith("</tool_call>")
+    for a, b, (_, kw) in zip(alone, together, rows, strict=True):
+        assert b.token_ids == a.token_ids  # exactly the sampled tokens: no pads, no tokens after the row's end
+        assert (b.finish_reason, b.stop_reason, b.text) == (a.finish_reason, a.stop_reason, a.text)
+        assert torch.allclose(torch.tensor(b.logprobs), torch.tensor(a.logprobs), atol=1e-4)
+        assert len(b.token_ids) <= kw["max_tokens"]
+    assert len(together[2].token_ids) == 7 and len(together[3].token_ids) == 2
+
+
+@pytest.mark.anyio
+async def test_batched_sampling_logprobs_are_raw_and_seeded_batches_repeat(tiny_model_dir):
+    backend = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0)
+    tok = backend.tokenizer
+    prompts = [_prompt(tok), _prompt(tok) * 2, tok.encode("Hello there", add_special_tokens=False)]
+    kw = dict(max_tokens=8, temperature=0.7, top_p=0.9, stop=[])
+    first = await _concurrently(backend, [(p, dict(seed=3 + i, **kw)) for i, p in enumerate(prompts)])
+    again = await _concurrently(backend, [(p, dict(seed=3 + i, **kw)) for i, p in enumerate(prompts)])
+    assert backend.batch_sizes == {3: 2}
+    assert [g.token_ids for g in first] == [g.token_ids for g in again]  # same batch, same seeds, same tokens
+    for p, g in zip(prompts, first, strict=True):  # log_softmax of the model's logits, not the tempered ones
+        with torch.no_grad():
+            logits = backend.model(torch.tensor([p + g.token_ids])).logits[0, len(p) - 1:-1]
+        ref = torch.log_softmax(logits, -1).gather(-1, torch.tensor(g.token_ids)[:, None])[:, 0]
+        assert torch.allclose(ref, torch.tensor(g.logprobs), atol=1e-4)
+
+
+@pytest.mark.anyio
+async def test_batches_group_by_sampling_params_and_respect_max_batch(tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).train()
+    backend = LocalBackend(model, AutoTokenizer.from_pretrained(tiny_model_dir), max_batch=2)
+    p = _prompt(backend.tokenizer)
+    greedy = dict(max_tokens=3, temperature=0.0, top_p=1.0, stop=[])
+    hot = dict(max_tokens=3, temperature=1.0, top_p=1.0, stop=[], seed=0)
+    out = await _concurrently(backend, [(p, greedy), (p, hot), (p, greedy), (p, greedy), (p, hot)])
+    assert sorted(backend.batch_sizes.elements()) == [1, 2, 2]  # greedy: 2 + 1, sampled: 2, never mixed
+    assert out[0].token_ids == out[2].token_ids == out[3].token_ids
+    assert model.training  # train mode restored after every batch
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_callers_row_ends_at_once_and_the_others_are_served(tiny_model_dir):
+    import anyio
+
+    backend = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0)
+    forwards = []
+    backend.model.register_forward_hook(lambda *a: forwards.append(1))
+    p = _prompt(backend.tokenizer)
+    kw = dict(temperature=0.0, top_p=1.0, stop=[])
+    got = []
+
+    async def short():
+        got.append(await backend.generate(p, max_tokens=5, **kw))
+
+    async with anyio.create_task_group() as tg:
+        with anyio.move_on_after(0.05):
+            tg.start_soon(short)
+            await backend.generate(p, max_tokens=1500, **kw)  # cancelled while its batch runs
+    assert len(got[0].token_ids) == 5
+    assert len(forwards) < 1000  # the cancelled row did not run on to its 1500 tokens
+    g = await backend.generate(p, max_tokens=4, **kw)
+    assert len(g.token_ids) == 4 and g.finish_reason == "length"
+
+
+@pytest.mark.anyio
+async def test_batched_prefix_cache_changes_nothing_but_speed(tiny_model_dir):
+    """Rows reuse their own previous sequence's KV inside a batch (left-padded to a common width)."""
+    cached = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=8)
+    plain = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0, max_batch=1)
+    tok = cached.tokenizer
+    kw = dict(temperature=0.0, top_p=1.0, stop=[])
+    tool = tok.encode("\n```output\n42\n```\n", add_special_tokens=False)
+    firsts = [_prompt(tok) * 3, _prompt(tok) * 4 + tool, tok.encode("Hi " * 40, add_special_tokens=False)]
+    step1 = [(p, dict(max_tokens=6 + 3 * i, **kw)) for i, p in enumerate(firsts)]
+    a1 = await _concurrently(cached, step1)
+    b1 = [await plain.generate(p, **k) for p, k in step1]
+    assert cached.kv_hits == 0 and [g.token_ids for g in a1] == [g.token_ids for g in b1]
+    step2 = [(p + g.token_ids + tool * (i + 1), dict(max_tokens=5, **kw)) for i, (p, g) in enumerate(zip(firsts, a1))]
+    a2 = await _concurrently(cached, step2)
+    b2 = [await plain.generate(p, **k) for p, k in step2]
+    assert cached.batch_sizes == {3: 2}
+    # each row reused its own first call (up to the widest uncached part among the rows)
+    widest = max(len(tool) * (i + 1) + 1 for i in range(3))
+    assert cached.kv_hits == sum(len(p) - widest for p, _ in step2)
+    for a, b in zip(a2, b2, strict=True):
+        assert a.token_ids == b.token_ids
+        assert torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), atol=1e-4)
+
+
+@pytest.mark.anyio
+async def test_agent_loop_through_batches_equals_serial(protocol_model_dir, mcp_url, proto):
+    """Concurrent trajectories (real generation, real sandbox over MCP) are the serial ones, token for
+    token, while their model calls are served in shared batches."""
+    problems = [proto.problem, "What is 7 * 6?", proto.problem, "Add 1 and 2."]
+    cfg = AgentConfig(temperature=0.0, max_tokens=60, max_tokens_per_step=60)
+    runs = {}
+    for max_batch in (1, 8):
+        backend = LocalBackend.from_pretrained(protocol_model_dir, max_batch=max_batch)
+        async with McpExecutor.http(mcp_url) as ex:
+            runs[max_batch] = await Agent(backend, ex, backend.tokenizer, cfg).run_many(problems, concurrency=4)
+        runs[max_batch, "batches"] = backend.batch_sizes
+    assert set(runs[1, "batches"]) == {1}
+    assert max(runs[8, "batches"]) > 1  # some calls really were batched
+    for a, b in zip(runs[1], runs[8], strict=True):
+        assert (b.prompt_ids, b.completion_ids, b.mask) == (a.prompt_ids, a.completion_ids, a.mask)
+        assert (b.finish_reason, b.answer, b.tool_calls) == (a.finish_reason, a.answer, a.tool_calls)
+        assert torch.allclose(torch.tensor(b.logprobs), torch.tensor(a.logprobs), atol=1e-4)
+    assert runs[8][0].answer == "43" and runs[8][0].tool_calls == 1
