@@ -1,5 +1,6 @@
 """Number-theory and counting families: gcd/lcm, remainders, primes, divisors, factorials, binomials,
-permutations, Fibonacci and linear recurrences, multiples, primality counts, a drawing probability.
+permutations, Fibonacci and linear recurrences, multiples, primality counts, a drawing probability,
+distinct prime factors, trailing zeros of factorials.
 
 Golds use plain Python (a sieve, trial division, `math`); the teacher snippets mostly use sympy, and
 the tests check both against sympy's own functions.
@@ -449,3 +450,52 @@ def probability(rng, test):
     r, b = draw(rng, test, (2, 10), (11, 40)), draw(rng, test, (2, 10), (11, 40))
     colour, k = rng.choice([("red", r), ("blue", b)])
     return {"r": r, "b": b, "k": k, "colour": colour}, Fraction(math.comb(k, 2), math.comb(r + b, 2))
+
+
+@family("prime_factor_stats", code="from sympy import primefactors\nprint({op}(primefactors({n})))",
+        train=["What is the {what} of the distinct prime factors of {n}?", "Find the {what} of the different primes dividing {n}.",
+               "Compute the {what} of the distinct primes in the factorisation of {n}.",
+               "Consider the distinct prime factors of {n}. What is their {what}?",
+               "Determine the {what} of all different prime divisors of {n}.",
+               "For n = {n}, what is the {what} of its distinct prime factors?",
+               "Give the {what} of the distinct prime numbers that divide {n}.",
+               "What is the {what} of the prime factors of {n}, each counted once?",
+               "Calculate the {what} of the distinct prime factors of the number {n}.",
+               "Find the {what} of the primes that divide {n}, without repetition.",
+               "Take the distinct primes dividing {n}; what is their {what}?",
+               "What is the {total} of the different prime factors of {n}?"],
+        val=["Work out the {what} of the distinct prime factors of {n}.",
+             "What is the {what} of the different prime numbers dividing {n}?",
+             "Determine the {what} of the distinct primes that go into {n}."],
+        test=["Break {n} into primes and keep each prime once; report the {what} of the primes you kept.",
+              "Someone lists every prime that divides {n}, with no repeats. What is the {what} of that list's entries?",
+              "Ignoring multiplicity, collect the prime divisors of {n}; what is their {total}?"])
+def prime_factor_stats(rng, test):
+    small = _primes()[:168]
+    factors = [rng.choice(small) for _ in range(rng.randint(2, 5) - test)]
+    factors += [rng.choice(_primes()[168:1_000])] if test else []
+    op, what, total = rng.choice([("len", "number", "count"), ("sum", "sum", "sum")])
+    distinct = set(factors)
+    return {"n": math.prod(factors), "op": op, "what": what, "total": total}, len(distinct) if op == "len" else sum(distinct)
+
+
+@family("trailing_zeros", code="import math\ns = str(math.factorial({n}))\nprint(len(s) - len(s.rstrip('0')))",
+        train=["How many trailing zeros does {n}! have?", "How many zeros are at the end of {n}!?",
+               "Find the number of trailing zeros of {n} factorial.", "With how many zeros does {n}! end?",
+               "Compute the number of zeros at the end of the decimal expansion of {n}!.",
+               "How many consecutive zeros end the number {n}!?", "Count the trailing zeros in {n}!.",
+               "What is the number of trailing zeroes of {n}!?", "How many 0 digits are at the end of {n} factorial?",
+               "Determine how many trailing zeros {n}! has.", "If you write out {n}! in full, how many zeros does it end with?",
+               "Find how many zeros {n}! ends in."],
+        val=["Work out the number of trailing zeros of {n}!.", "How many zeros finish the number {n}!?",
+             "What is the count of trailing zeros in {n} factorial?"],
+        test=["The product 1 * 2 * ... * {n} is written in base ten; how many zero digits come after its last nonzero digit?",
+              "Multiplying every integer from 1 to {n} gives a number whose final digits are zeros; how many such final zeros are there?",
+              "In the decimal form of the factorial of {n}, how long is the run of zeros at the very end?"])
+def trailing_zeros(rng, test):
+    n = draw(rng, test, (10, 300), (301, 1_000))
+    zeros, power = 0, 5
+    while power <= n:  # Legendre: the number of factors 5 in n!
+        zeros += n // power
+        power *= 5
+    return {"n": n}, zeros

@@ -54,6 +54,12 @@ def _exact_root(p):
     return root
 
 
+def _exact_log(p):
+    x, exact = sp.integer_log(p["n"], p["b"])
+    assert exact, p
+    return x
+
+
 def _from_digits(p):
     value = 0
     for ch in p["digits"]:
@@ -125,6 +131,10 @@ ROUTES = {
     "polynomial_eval": lambda p: sp.sympify(p["f"]).subs(X, p["x0"]),
     "word_percent": lambda p: sp.Rational(p["base"] * p["p"], 100),
     "word_interest": lambda p: sp.Rational(p["principal"] * p["rate"] * p["years"], 100),
+    "prime_factor_stats": lambda p: {"len": len, "sum": sum}[p["op"]](list(sp.factorint(p["n"]))),
+    "trailing_zeros": lambda p: sp.multiplicity(10, sp.factorial(p["n"])),
+    "exponent_equation": _exact_log,
+    "hypotenuse": lambda p: sp.sqrt(p["a"] ** 2 + p["b"] ** 2),
     "word_price": lambda p: sp.Integer(p["q1"]) * p["p1"] + sp.Integer(p["q2"]) * p["p2"],
     "word_change": lambda p: sp.Integer(p["paid"]) - sp.Integer(p["q"]) * p["p"],
     "word_speed": lambda p: sp.Integer(p["v"]) * p["t"],
