@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .core import draw, family, nonzero, poly, poly_value, random_poly
+from .core import family, nonzero, pick, poly, poly_value, random_poly
 
 _SOLVE = "from sympy import symbols, Eq, solve\nx = symbols('x')\n"
 
@@ -35,8 +35,8 @@ def linear_equation(rng, test):
     c = rng.randint(-40, 40) if test else rng.randint(-12, 12)
     while c == a:
         c += 1
-    b = draw(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
-    d = draw(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
+    b = pick(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
+    d = pick(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
     lhs_t, lhs_c = poly([(a, 1), (b, 0)])
     rhs_t, rhs_c = poly([(c, 1), (d, 0)])
     return {"eq": f"{lhs_t} = {rhs_t}", "lhs": lhs_c, "rhs": rhs_c}, Fraction(d - b, a - c)
@@ -128,8 +128,8 @@ def linear_system(rng, test):
         a1, b1, a2, b2 = (rng.randint(lo, hi) * rng.choice([-1, 1]) for _ in range(4))
         if a1 * b2 != a2 * b1:
             break
-    x = draw(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
-    y = draw(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
+    x = pick(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
+    y = pick(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
     (t1, c1), (t2, c2) = _linear2(a1, b1), _linear2(a2, b2)
     r1, r2 = a1 * x + b1 * y, a2 * x + b2 * y
     ask, ask_code, value = rng.choice([("x", "s[x]", x), ("y", "s[y]", y), ("x + y", "s[x] + s[y]", x + y)])
@@ -221,7 +221,7 @@ def polynomial_eval(rng, test):
               "Report the real number x satisfying the exponential relation {b} raised to x equals {n}.",
               "How many factors of {b} must be multiplied together to obtain {n}?"])
 def exponent_equation(rng, test):
-    b = draw(rng, test, (2, 12), (13, 40))
+    b = pick(rng, test, (2, 12), (13, 40))
     x = rng.randint(2, 20 if b < 6 or test else 12)  # test bases are new, so exponents need not be
     return {"b": b, "n": b**x}, x
 
@@ -245,11 +245,11 @@ def exponent_equation(rng, test):
               "By Pythagoras, what is the length of the side opposite the right angle when the other two sides measure {a} and {b}?"])
 def hypotenuse(rng, test):
     while True:  # Euclid's formula k(m^2 - n^2, 2mn, m^2 + n^2) gives integer right triangles
-        m = draw(rng, test, (2, 8), (9, 25))
+        m = pick(rng, test, (2, 8), (9, 25))
         n = rng.randint(1, m - 1)
         if math.gcd(m, n) == 1 and (m - n) % 2 == 1:
             break
-    k = draw(rng, test, (1, 4), (5, 12))
+    k = pick(rng, test, (1, 4), (5, 12))
     a, b = sorted((k * (m * m - n * n), k * 2 * m * n))
     if rng.random() < 0.5:
         a, b = b, a
