@@ -127,7 +127,7 @@ def main() -> None:
     backend = LocalBackend.from_pretrained(default_model_dir(), kv_cache_slots=32)
     source = questions()
     warm = agent_prompts(backend.tokenizer, source, 1, args.cfg)[0]
-    print(f"SmolLM2-135M, agent prompt {len(warm)} tokens, <= {args.step_tokens} tokens per call, 2 calls per "
+    print(f"SmolLM2-135M, {args.mode} prompt {len(warm)} tokens, <= {args.step_tokens} tokens per call, 2 calls per "
           f"trajectory, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
     t0 = time.perf_counter()
     anyio.run(lambda: backend.generate(warm, max_tokens=1, temperature=0.0, top_p=1.0, stop=[]))

@@ -1,5 +1,5 @@
-"""Algebra and calculus families: linear equations, quadratics, 2x2 systems, polynomial values,
-derivatives, integrals.
+"""Algebra, calculus and geometry families: linear equations, quadratics, 2x2 systems, polynomial
+values, exponential equations, derivatives, integrals, hypotenuses.
 
 Equations are rendered twice by `core.poly`: as text ("3x^2 - 5x + 6") and as the Python the
 teacher snippet hands to sympy ("3*x**2 - 5*x + 6"). Quadratics and systems have integer solutions
@@ -9,9 +9,10 @@ the tests re-solve every item with sympy.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
-from .core import draw, family, nonzero, poly, poly_value, random_poly
+from .core import family, nonzero, pick, poly, poly_value, random_poly
 
 _SOLVE = "from sympy import symbols, Eq, solve\nx = symbols('x')\n"
 
@@ -34,8 +35,8 @@ def linear_equation(rng, test):
     c = rng.randint(-40, 40) if test else rng.randint(-12, 12)
     while c == a:
         c += 1
-    b = draw(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
-    d = draw(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
+    b = pick(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
+    d = pick(rng, test, (-50, 50), (100, 999)) * (rng.choice([-1, 1]) if test else 1)
     lhs_t, lhs_c = poly([(a, 1), (b, 0)])
     rhs_t, rhs_c = poly([(c, 1), (d, 0)])
     return {"eq": f"{lhs_t} = {rhs_t}", "lhs": lhs_c, "rhs": rhs_c}, Fraction(d - b, a - c)
@@ -127,8 +128,8 @@ def linear_system(rng, test):
         a1, b1, a2, b2 = (rng.randint(lo, hi) * rng.choice([-1, 1]) for _ in range(4))
         if a1 * b2 != a2 * b1:
             break
-    x = draw(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
-    y = draw(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
+    x = pick(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
+    y = pick(rng, test, (-20, 20), (21, 99)) * (rng.choice([-1, 1]) if test else 1)
     (t1, c1), (t2, c2) = _linear2(a1, b1), _linear2(a2, b2)
     r1, r2 = a1 * x + b1 * y, a2 * x + b2 * y
     ask, ask_code, value = rng.choice([("x", "s[x]", x), ("y", "s[y]", y), ("x + y", "s[x] + s[y]", x + y)])
@@ -207,3 +208,49 @@ def polynomial_eval(rng, test):
     x0 = rng.randint(7, 15) * rng.choice([-1, 1]) if test else rng.randint(-6, 6)
     text, code = poly(terms)
     return {"f_text": text, "f": code, "x0": x0}, poly_value(terms, x0)
+
+
+@family("exponent_equation", code="from sympy import log\nprint(log({n}, {b}))",
+        train=["Solve {b}^x = {n} for x.", "Find x if {b}^x = {n}.", "What is x when {b}^x = {n}?",
+               "For which x is {b}^x = {n}?", "Compute log base {b} of {n}.", "What is the logarithm of {n} to base {b}?",
+               "To what power must {b} be raised to give {n}?", "Determine x such that {b} to the power x equals {n}.",
+               "What exponent x makes {b}^x equal to {n}?", "Evaluate log_{b}({n}).", "Solve the equation {b}^x = {n}.",
+               "If {b}^x = {n}, what is x?"],
+        val=["Work out x given {b}^x = {n}.", "What is log_{b} of {n}?", "Find the exponent x with {b}^x = {n}."],
+        test=["A quantity starts at 1 and is multiplied by {b} at every step; after how many steps does it reach exactly {n}?",
+              "Report the real number x satisfying the exponential relation {b} raised to x equals {n}.",
+              "How many factors of {b} must be multiplied together to obtain {n}?"])
+def exponent_equation(rng, test):
+    b = pick(rng, test, (2, 12), (13, 40))
+    x = rng.randint(2, 20 if b < 6 or test else 12)  # test bases are new, so exponents need not be
+    return {"b": b, "n": b**x}, x
+
+
+@family("hypotenuse", code="from sympy import sqrt\nprint(sqrt({a}**2 + {b}**2))",
+        train=["A right triangle has legs {a} and {b}. How long is the hypotenuse?",
+               "The legs of a right triangle are {a} and {b}. Find the hypotenuse.",
+               "What is the hypotenuse of a right triangle with legs of length {a} and {b}?",
+               "In a right triangle the two shorter sides are {a} and {b}. What is the longest side?",
+               "Find c if a right triangle has legs a = {a} and b = {b}.", "Compute the length of the hypotenuse when the legs are {a} and {b}.",
+               "A rectangle is {a} by {b}. How long is its diagonal?", "What is sqrt({a}^2 + {b}^2)?",
+               "A ladder reaches {b} m up a wall with its foot {a} m from the wall. How long is the ladder in metres?",
+               "What is the distance between the points (0, 0) and ({a}, {b})?",
+               "Two sides of a right triangle meeting at the right angle are {a} and {b}. Find the third side.",
+               "Calculate the diagonal of a {a} by {b} rectangle."],
+        val=["Work out the hypotenuse of a right triangle with legs {a} and {b}.",
+             "How far apart are the points (0, 0) and ({a}, {b})?",
+             "What is the length of the diagonal of a rectangle with sides {a} and {b}?"],
+        test=["A ship sails {a} km east and then {b} km north; how far, in km, is it from where it started?",
+              "A screen is {a} pixels wide and {b} pixels tall; how many pixels long is its diagonal?",
+              "By Pythagoras, what is the length of the side opposite the right angle when the other two sides measure {a} and {b}?"])
+def hypotenuse(rng, test):
+    while True:  # Euclid's formula k(m^2 - n^2, 2mn, m^2 + n^2) gives integer right triangles
+        m = pick(rng, test, (2, 8), (9, 25))
+        n = rng.randint(1, m - 1)
+        if math.gcd(m, n) == 1 and (m - n) % 2 == 1:
+            break
+    k = pick(rng, test, (1, 4), (5, 12))
+    a, b = sorted((k * (m * m - n * n), k * 2 * m * n))
+    if rng.random() < 0.5:
+        a, b = b, a
+    return {"a": a, "b": b}, k * (m * m + n * n)

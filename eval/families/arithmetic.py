@@ -10,7 +10,7 @@ import math
 import random
 from fractions import Fraction
 
-from .core import draw, family, listing, ordinal
+from .core import family, listing, ordinal, pick
 
 
 _SHAPES = (
@@ -36,7 +36,7 @@ _SHAPES = (
               "Reduce the arithmetic expression {expr} to one integer."])
 def arithmetic(rng, test):
     shape, value = rng.choice(_SHAPES)
-    nums = [draw(rng, test, (2, 99), (100, 9_999)) for _ in range(4)]
+    nums = [pick(rng, test, (2, 99), (100, 9_999)) for _ in range(4)]
     return {"expr": shape.format(a=nums[0], b=nums[1], c=nums[2], d=nums[3])}, value(*nums)
 
 
@@ -54,8 +54,8 @@ def arithmetic(rng, test):
               "Give the exact value of {a} * {b}.",
               "A rectangle measures {a} by {b} units; what is its area in square units?"])
 def big_product(rng, test):
-    a = draw(rng, test, (1_000, 9_999_999), (10**8, 10**12))
-    b = draw(rng, test, (1_000, 9_999_999), (10**8, 10**12))
+    a = pick(rng, test, (1_000, 9_999_999), (10**8, 10**12))
+    b = pick(rng, test, (1_000, 9_999_999), (10**8, 10**12))
     return {"a": a, "b": b}, a * b
 
 
@@ -73,7 +73,7 @@ def big_product(rng, test):
               "Give the exact value of {a} raised to the exponent {b}.",
               "Starting from 1, multiply by {a} a total of {b} times; what number results?"])
 def power(rng, test):
-    a = draw(rng, test, (2, 20), (21, 99))
+    a = pick(rng, test, (2, 20), (21, 99))
     top = int(38 / math.log10(a)) if test else min(40, int(30 / math.log10(a)))
     b = rng.randint(max(5, top // 2) if test else 5, top)
     return {"a": a, "b": b, "bth": ordinal(b)}, a**b
@@ -96,7 +96,7 @@ def power(rng, test):
               "Sum every positive whole number that is at most {n}.",
               "Every day a jar gets one more coin than the day before, starting with 1 coin; how many coins are in it after {n} days?"])
 def sum_first_n(rng, test):
-    n = draw(rng, test, (10, 999), (1_000, 99_999))
+    n = pick(rng, test, (10, 999), (1_000, 99_999))
     return {"n": n}, n * (n + 1) // 2
 
 
@@ -119,8 +119,8 @@ def sum_first_n(rng, test):
               "Adding each whole number no smaller than {a} and no larger than {b} gives what total?",
               "Seats are numbered from {a} to {b}; what do all the seat numbers add up to?"])
 def sum_range(rng, test):
-    a = draw(rng, test, (2, 60), (100, 999))
-    b = a + draw(rng, test, (10, 500), (1_000, 9_000))
+    a = pick(rng, test, (2, 60), (100, 999))
+    b = a + pick(rng, test, (10, 500), (1_000, 9_000))
     return {"a": a, "a1": a + 1, "b": b}, (a + b) * (b - a + 1) // 2
 
 
@@ -144,8 +144,8 @@ def sum_range(rng, test):
               "A list contains every {kind} whole number that is at least {a} and at most {b}; what is its total?",
               "Houses with {kind} numbers from {a} to {b} are on one side of a street; what do their house numbers add up to?"])
 def sum_odd_even(rng, test):
-    a = draw(rng, test, (1, 60), (100, 999))
-    b = a + draw(rng, test, (10, 500), (1_000, 9_000))
+    a = pick(rng, test, (1, 60), (100, 999))
+    b = a + pick(rng, test, (10, 500), (1_000, 9_000))
     r = rng.randint(0, 1)
     return {"a": a, "b": b, "r": r, "kind": "odd" if r else "even"}, sum(range(a + (a % 2 != r), b + 1, 2))
 
@@ -168,7 +168,7 @@ def sum_odd_even(rng, test):
               "Someone sums the {kinds} of every counting number up to and including {n}; what result do they get?",
               "A stack has layers of sizes 1^{p}, 2^{p}, and so on up to {n}^{p}; how many units does the whole stack hold?"])
 def sum_powers(rng, test):
-    n = draw(rng, test, (5, 100), (101, 2_000))
+    n = pick(rng, test, (5, 100), (101, 2_000))
     p = rng.choice([2, 3])
     return {"n": n, "p": p, "kinds": {2: "squares", 3: "cubes"}[p]}, sum(k**p for k in range(1, n + 1))
 
@@ -193,9 +193,9 @@ def sum_powers(rng, test):
               "Consider the series with first term {a} in which every term exceeds the previous one by {d}; what is the total of {n} terms?",
               "A staircase's first step is {a} cm high and each further step is {d} cm higher than the last; what is the total height of {n} steps in cm?"])
 def arithmetic_series(rng, test):
-    a = draw(rng, test, (1, 20), (21, 200))
-    d = draw(rng, test, (1, 9), (10, 30))
-    n = draw(rng, test, (5, 50), (51, 200))
+    a = pick(rng, test, (1, 20), (21, 200))
+    d = pick(rng, test, (1, 9), (10, 30))
+    n = pick(rng, test, (5, 50), (51, 200))
     return {"a": a, "d": d, "n": n, "t2": a + d, "t3": a + 2 * d}, n * (2 * a + (n - 1) * d) // 2
 
 
@@ -219,9 +219,9 @@ def arithmetic_series(rng, test):
               "Consider the series with first term {a} in which every term is {r} times the one before; what is the total of {n} terms?",
               "A chain letter is sent to {a} people, and each recipient's round reaches {r} times as many people as the round before; how many letters are sent in {n} rounds?"])
 def geometric_series(rng, test):
-    a = draw(rng, test, (1, 9), (10, 50))
-    r = draw(rng, test, (2, 5), (6, 12))
-    n = draw(rng, test, (3, 12), (13, 20))
+    a = pick(rng, test, (1, 9), (10, 50))
+    r = pick(rng, test, (2, 5), (6, 12))
+    n = pick(rng, test, (3, 12), (13, 20))
     return {"a": a, "r": r, "n": n, "t2": a * r, "t3": a * r * r}, a * (r**n - 1) // (r - 1)
 
 
@@ -229,9 +229,9 @@ def _big_number(rng: random.Random, test: bool) -> tuple[str, str, int]:
     """(text, code, value) of a power like 2^100 or a factorial like 30!."""
     if rng.random() < 0.6:
         a = rng.randint(2, 9)
-        b = draw(rng, test, (10, 200), (201, 600))
+        b = pick(rng, test, (10, 200), (201, 600))
         return f"{a}^{b}", f"{a}**{b}", a**b
-    n = draw(rng, test, (10, 60), (61, 150))
+    n = pick(rng, test, (10, 60), (61, 150))
     return f"{n}!", f"math.factorial({n})", math.factorial(n)
 
 
@@ -293,7 +293,7 @@ _FRACTION_OPS = {"+": lambda p, q: p + q, "-": lambda p, q: p - q, "*": lambda p
               "Give {text} exactly, reducing the answer completely.",
               "Combine {text} into one reduced fraction."])
 def fraction_arithmetic(rng, test):
-    b, d = (draw(rng, test, (2, 12), (13, 40)) for _ in range(2))
+    b, d = (pick(rng, test, (2, 12), (13, 40)) for _ in range(2))
     a, c = rng.randint(1, 2 * b), rng.randint(1, 2 * d)
     op = rng.choice(list(_FRACTION_OPS))
     return {"a": a, "b": b, "c": c, "d": d, "op": op, "text": f"{a}/{b} {op} {c}/{d}"}, \
@@ -316,7 +316,7 @@ def fraction_arithmetic(rng, test):
               "Add the numbers {nums} and divide by how many there are; what do you get?",
               "The daily temperatures recorded were {nums}; what was the exact mean temperature?"])
 def average(rng, test):
-    nums = [draw(rng, test, (1, 100), (101, 1_000)) for _ in range(draw(rng, test, (3, 6), (7, 9)))]
+    nums = [pick(rng, test, (1, 100), (101, 1_000)) for _ in range(pick(rng, test, (3, 6), (7, 9)))]
     return {"nums": listing(nums), "args": ", ".join(map(str, nums))}, Fraction(sum(nums), len(nums))
 
 
@@ -339,7 +339,7 @@ _ROOTS = {2: "square", 3: "cube", 4: "fourth"}
               "Which positive integer, raised to the power {k}, gives exactly {n}?"])
 def integer_root(rng, test):
     k = rng.choice([2, 2, 3, 4])
-    base = draw(rng, test, (2, 300), (301, 5_000)) if k == 2 else draw(rng, test, (2, 60), (61, 400))
+    base = pick(rng, test, (2, 300), (301, 5_000)) if k == 2 else pick(rng, test, (2, 60), (61, 400))
     return {"n": base**k, "k": k, "kind": _ROOTS[k], "power": {2: "square", 3: "cube", 4: "fourth power"}[k]}, base
 
 
@@ -363,6 +363,6 @@ _BASES = {2: "binary", 8: "octal", 16: "hexadecimal"}
               "A register holds {digits} written in base {base}; what is its value in base ten?"])
 def base_conversion(rng, test):
     base = rng.choice(list(_BASES))
-    value = draw(rng, test, (10, 5_000), (5_001, 10**7))
+    value = pick(rng, test, (10, 5_000), (5_001, 10**7))
     digits = format(value, {2: "b", 8: "o", 16: "x"}[base])
     return {"digits": digits, "base": base, "name": _BASES[base]}, value

@@ -62,7 +62,7 @@ def answer_text(gold: Gold) -> str:
     return str(gold)
 
 
-def draw(rng: random.Random, test: bool, train: tuple[int, int], test_range: tuple[int, int]) -> int:
+def pick(rng: random.Random, test: bool, train: tuple[int, int], test_range: tuple[int, int]) -> int:
     """An integer from the train range, or from the (disjoint or larger) test range."""
     lo, hi = test_range if test else train
     return rng.randint(lo, hi)

@@ -1,5 +1,6 @@
 """Number-theory and counting families: gcd/lcm, remainders, primes, divisors, factorials, binomials,
-permutations, Fibonacci and linear recurrences, multiples, primality counts, a drawing probability.
+permutations, Fibonacci and linear recurrences, multiples, primality counts, a drawing probability,
+distinct prime factors, trailing zeros of factorials.
 
 Golds use plain Python (a sieve, trial division, `math`); the teacher snippets mostly use sympy, and
 the tests check both against sympy's own functions.
@@ -11,7 +12,7 @@ import functools
 import math
 from fractions import Fraction
 
-from .core import draw, family, listing, ordinal
+from .core import family, listing, ordinal, pick
 
 SIEVE_LIMIT = 40_000  # covers the 3000th prime (27449) and every prime factor the samplers use
 
@@ -51,7 +52,7 @@ def _divisors(n: int) -> list[int]:
               "Consider the collection {nums}: report the {what} of the whole collection."])
 def gcd_lcm(rng, test):
     op = rng.choice(["gcd", "lcm"])
-    g = draw(rng, test, (2, 30), (31, 200))
+    g = pick(rng, test, (2, 30), (31, 200))
     lo, hi = (41, 300) if test else (2, 40)
     nums = [g * m for m in rng.sample(range(lo, hi + 1), rng.choice([2, 2, 3]))]  # distinct numbers
     what, abbr = {"gcd": ("greatest common divisor", "GCD"), "lcm": ("least common multiple", "LCM")}[op]
@@ -74,8 +75,8 @@ def gcd_lcm(rng, test):
               "Which number between 0 and {m1} is congruent to {n} modulo {m}?",
               "After dividing {n} by {m} with whole-number division, what is left over?"])
 def remainder(rng, test):
-    n = draw(rng, test, (100, 99_999), (10**6, 10**12))
-    m = draw(rng, test, (3, 50), (51, 999))
+    n = pick(rng, test, (100, 99_999), (10**6, 10**12))
+    m = pick(rng, test, (3, 50), (51, 999))
     return {"n": n, "m": m, "m1": m - 1}, n % m
 
 
@@ -95,9 +96,9 @@ def remainder(rng, test):
               "Which number between 0 and {m1} is congruent to {a}^{b} modulo {m}?",
               "What is left over when the number {a} to the {b} is divided by {m}?"])
 def mod_power(rng, test):
-    a = draw(rng, test, (2, 30), (31, 999))
-    b = draw(rng, test, (10, 200), (201, 10**6))
-    m = draw(rng, test, (5, 100), (101, 9_999))
+    a = pick(rng, test, (2, 30), (31, 999))
+    b = pick(rng, test, (10, 200), (201, 10**6))
+    m = pick(rng, test, (5, 100), (101, 9_999))
     return {"a": a, "b": b, "m": m, "m1": m - 1}, pow(a, b, m)
 
 
@@ -117,7 +118,7 @@ def mod_power(rng, test):
               "Among the whole numbers up to {n}, how many have exactly two divisors?",
               "How many prime numbers lie between 1 and {n}?"])
 def prime_count(rng, test):
-    n = draw(rng, test, (20, 5_000), (5_001, SIEVE_LIMIT))
+    n = pick(rng, test, (20, 5_000), (5_001, SIEVE_LIMIT))
     n += _is_prime(n)  # a composite n: "below n" and "up to n" then agree
     return {"n": n}, sum(1 for p in _primes() if p <= n)
 
@@ -137,7 +138,7 @@ def prime_count(rng, test):
               "Someone lists the primes in ascending order; what is entry {n} of the list?",
               "If you write the primes in order, which number do you write in place {n}?"])
 def nth_prime(rng, test):
-    n = draw(rng, test, (5, 500), (501, 3_000))
+    n = pick(rng, test, (5, 500), (501, 3_000))
     return {"n": n, "nth": ordinal(n)}, _primes()[n - 1]
 
 
@@ -180,7 +181,7 @@ def prime_factor(rng, test):
               "Name the least integer above {n} that has no divisors other than 1 and itself.",
               "What is the first prime you reach counting up from {n}?"])
 def next_prime(rng, test):
-    n = draw(rng, test, (10, 10_000), (10**5, 10**9))
+    n = pick(rng, test, (10, 10_000), (10**5, 10**9))
     m = n + 1
     while not _is_prime(m):
         m += 1
@@ -203,7 +204,7 @@ def next_prime(rng, test):
               "Looking at all d > 0 with {n} divisible by d, report the {total} of those d.",
               "Consider every positive integer that goes into {n} evenly; report the {total} of the list of those integers."])
 def divisors(rng, test):
-    n = draw(rng, test, (12, 2_000), (2_001, 10**6))
+    n = pick(rng, test, (12, 2_000), (2_001, 10**6))
     op, what, total = rng.choice([("len", "number", "length"), ("sum", "sum", "sum")])
     ds = _divisors(n)
     return {"n": n, "op": op, "what": what, "total": total}, len(ds) if op == "len" else sum(ds)
@@ -223,7 +224,7 @@ def divisors(rng, test):
               "In how many different orders can {n} distinct books be lined up on a shelf?",
               "How many ways can {n} runners finish a race if there are no ties?"])
 def factorial(rng, test):
-    n = draw(rng, test, (5, 20), (21, 33))
+    n = pick(rng, test, (5, 20), (21, 33))
     return {"n": n}, math.factorial(n)
 
 
@@ -244,7 +245,7 @@ def factorial(rng, test):
               "What is the coefficient of x^{k} when (1 + x)^{n} is expanded?",
               "How many different hands of {k} cards can be dealt from {n} distinct cards?"])
 def binomial(rng, test):
-    n = draw(rng, test, (5, 30), (31, 80))
+    n = pick(rng, test, (5, 30), (31, 80))
     k = rng.randint(2, min(n - 2, 12 if test else 10))
     return {"n": n, "k": k}, math.comb(n, k)
 
@@ -267,7 +268,7 @@ def binomial(rng, test):
               "How many sequences of {k} different numbers can be formed from the numbers 1 to {n}?",
               "A race has {n} runners; how many possible orders are there for the first {k} places?"])
 def permutations(rng, test):
-    n = draw(rng, test, (5, 30), (31, 80))
+    n = pick(rng, test, (5, 30), (31, 80))
     k = rng.randint(2, min(n - 1, 10 if test else 6))
     return {"n": n, "k": k}, math.perm(n, k)
 
@@ -292,7 +293,7 @@ def permutations(rng, test):
               "Rabbits follow the Fibonacci rule with 1 pair in months 1 and 2; how many pairs are there in month {n}?",
               "A sequence begins 1, 1 and each later number is the sum of the two numbers before it; what is its {nth} number?"])
 def fibonacci(rng, test):
-    n = draw(rng, test, (10, 80), (81, 180))
+    n = pick(rng, test, (10, 80), (81, 180))
     a, b = 1, 1
     for _ in range(n - 2):
         a, b = b, a + b
@@ -326,9 +327,9 @@ def _times(c: int, what: str) -> str:
               "Starting with {a1} and then {a2}, each following number is {rule_words}; which number is in position {n}?",
               "The first two numbers of a list are {a1} and {a2}; afterwards each number is {rule_words}. What is the {nth} number?"])
 def recurrence(rng, test):
-    a1, a2 = draw(rng, test, (1, 5), (6, 20)), draw(rng, test, (1, 5), (6, 20))
+    a1, a2 = pick(rng, test, (1, 5), (6, 20)), pick(rng, test, (1, 5), (6, 20))
     p, q = rng.randint(1, 4 if test else 3), rng.randint(1, 4 if test else 3)
-    n = draw(rng, test, (5, 15), (16, 30))
+    n = pick(rng, test, (5, 15), (16, 30))
     seq = [a1, a2]
     while len(seq) < n:
         seq.append(p * seq[-1] + q * seq[-2])
@@ -343,10 +344,10 @@ def recurrence(rng, test):
 
 
 def _two_divisors(rng, test) -> tuple[int, int]:
-    a = draw(rng, test, (2, 12), (13, 40))
-    b = draw(rng, test, (2, 12), (13, 40))
+    a = pick(rng, test, (2, 12), (13, 40))
+    b = pick(rng, test, (2, 12), (13, 40))
     while b == a:
-        b = draw(rng, test, (2, 12), (13, 40))
+        b = pick(rng, test, (2, 12), (13, 40))
     return a, b
 
 
@@ -370,7 +371,7 @@ def _two_divisors(rng, test) -> tuple[int, int]:
               "If you cross out every number from 1 to {n} that {a} divides or {b} divides, how many numbers do you cross out?",
               "In a row of {n} lockers numbered from 1, how many lockers have a number that {a} or {b} divides?"])
 def count_multiples(rng, test):
-    n = draw(rng, test, (50, 2_000), (10_000, 200_000))
+    n = pick(rng, test, (50, 2_000), (10_000, 200_000))
     a, b = _two_divisors(rng, test)
     return {"n": n, "a": a, "b": b}, n // a + n // b - n // math.lcm(a, b)
 
@@ -395,7 +396,7 @@ def count_multiples(rng, test):
               "Every positive integer less than {n} that {a} or {b} goes into evenly is added up; report the sum.",
               "What is the total of every positive integer less than {n} that is a multiple of {a} or of {b}?"])
 def sum_multiples(rng, test):
-    n = draw(rng, test, (50, 2_000), (10_000, 200_000))
+    n = pick(rng, test, (50, 2_000), (10_000, 200_000))
     a, b = _two_divisors(rng, test)
 
     def below(d: int) -> int:
@@ -446,6 +447,55 @@ def prime_check(rng, test):
               "Picking a random pair from {r} red and {b} blue tiles, how likely is it, as a fraction, that the pair is entirely {colour}?",
               "Two cards are dealt from a deck of {r} red and {b} blue cards; what is the exact chance that both dealt cards are {colour}?"])
 def probability(rng, test):
-    r, b = draw(rng, test, (2, 10), (11, 40)), draw(rng, test, (2, 10), (11, 40))
+    r, b = pick(rng, test, (2, 10), (11, 40)), pick(rng, test, (2, 10), (11, 40))
     colour, k = rng.choice([("red", r), ("blue", b)])
     return {"r": r, "b": b, "k": k, "colour": colour}, Fraction(math.comb(k, 2), math.comb(r + b, 2))
+
+
+@family("prime_factor_stats", code="from sympy import primefactors\nprint({op}(primefactors({n})))",
+        train=["What is the {what} of the distinct prime factors of {n}?", "Find the {what} of the different primes dividing {n}.",
+               "Compute the {what} of the distinct primes in the factorisation of {n}.",
+               "Consider the distinct prime factors of {n}. What is their {what}?",
+               "Determine the {what} of all different prime divisors of {n}.",
+               "For n = {n}, what is the {what} of its distinct prime factors?",
+               "Give the {what} of the distinct prime numbers that divide {n}.",
+               "What is the {what} of the prime factors of {n}, each counted once?",
+               "Calculate the {what} of the distinct prime factors of the number {n}.",
+               "Find the {what} of the primes that divide {n}, without repetition.",
+               "Take the distinct primes dividing {n}; what is their {what}?",
+               "What is the {total} of the different prime factors of {n}?"],
+        val=["Work out the {what} of the distinct prime factors of {n}.",
+             "What is the {what} of the different prime numbers dividing {n}?",
+             "Determine the {what} of the distinct primes that go into {n}."],
+        test=["Break {n} into primes and keep each prime once; report the {what} of the primes you kept.",
+              "Someone lists every prime that divides {n}, with no repeats. What is the {what} of that list's entries?",
+              "Ignoring multiplicity, collect the prime divisors of {n}; what is their {total}?"])
+def prime_factor_stats(rng, test):
+    small = _primes()[:168]
+    factors = [rng.choice(small) for _ in range(rng.randint(2, 5) - test)]
+    factors += [rng.choice(_primes()[168:1_000])] if test else []
+    op, what, total = rng.choice([("len", "number", "count"), ("sum", "sum", "sum")])
+    distinct = set(factors)
+    return {"n": math.prod(factors), "op": op, "what": what, "total": total}, len(distinct) if op == "len" else sum(distinct)
+
+
+@family("trailing_zeros", code="import math\ns = str(math.factorial({n}))\nprint(len(s) - len(s.rstrip('0')))",
+        train=["How many trailing zeros does {n}! have?", "How many zeros are at the end of {n}!?",
+               "Find the number of trailing zeros of {n} factorial.", "With how many zeros does {n}! end?",
+               "Compute the number of zeros at the end of the decimal expansion of {n}!.",
+               "How many consecutive zeros end the number {n}!?", "Count the trailing zeros in {n}!.",
+               "What is the number of trailing zeroes of {n}!?", "How many 0 digits are at the end of {n} factorial?",
+               "Determine how many trailing zeros {n}! has.", "If you write out {n}! in full, how many zeros does it end with?",
+               "Find how many zeros {n}! ends in."],
+        val=["Work out the number of trailing zeros of {n}!.", "How many zeros finish the number {n}!?",
+             "What is the count of trailing zeros in {n} factorial?"],
+        test=["The product 1 * 2 * ... * {n} is written in base ten; how many zero digits come after its last nonzero digit?",
+              "Multiplying every integer from 1 to {n} gives a number whose final digits are zeros; how many such final zeros are there?",
+              "In the decimal form of the factorial of {n}, how long is the run of zeros at the very end?"])
+def trailing_zeros(rng, test):
+    n = pick(rng, test, (10, 300), (301, 1_000))
+    zeros, power = 0, 5
+    while power <= n:  # Legendre: the number of factors 5 in n!
+        zeros += n // power
+        power *= 5
+    return {"n": n}, zeros

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .core import draw, family
+from .core import family, pick
 
 _NAMES = ("Alice", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jack")
 _TEST_NAMES = ("Kwame", "Lucia", "Mateo", "Nadia", "Oskar", "Priya")
@@ -44,8 +44,8 @@ def _who(rng, test) -> str:
               "For a school fair, {name} orders {q1} {g1s} at {p1} dollars apiece and {q2} {g2s} at {p2} dollars apiece; how many dollars is the order?"])
 def word_price(rng, test):
     g1, g1s, g2, g2s = rng.choice(_TEST_GOODS if test else _GOODS)
-    q1, q2 = (draw(rng, test, (2, 12), (13, 250)) for _ in range(2))
-    p1, p2 = (draw(rng, test, (1, 20), (21, 400)) for _ in range(2))
+    q1, q2 = (pick(rng, test, (2, 12), (13, 250)) for _ in range(2))
+    p1, p2 = (pick(rng, test, (1, 20), (21, 400)) for _ in range(2))
     return {"name": _who(rng, test), "g1": g1, "g1s": g1s, "g2": g2, "g2s": g2s,
             "q1": q1, "q2": q2, "p1": p1, "p2": p2}, q1 * p1 + q2 * p2
 
@@ -71,9 +71,9 @@ def word_price(rng, test):
               "With {paid} dollars in a wallet, {name} buys {q} {gs} priced at {p} dollars each; how many dollars stay in the wallet?"])
 def word_change(rng, test):
     g, gs, *_ = rng.choice(_TEST_GOODS if test else _GOODS)
-    q = draw(rng, test, (2, 12), (13, 250))
-    p = draw(rng, test, (1, 20), (21, 400))
-    paid = q * p + draw(rng, test, (1, 50), (51, 5_000))
+    q = pick(rng, test, (2, 12), (13, 250))
+    p = pick(rng, test, (1, 20), (21, 400))
+    paid = q * p + pick(rng, test, (1, 50), (51, 5_000))
     return {"name": _who(rng, test), "g": g, "gs": gs, "q": q, "p": p, "paid": paid}, paid - q * p
 
 
@@ -97,8 +97,8 @@ def word_change(rng, test):
               "Moving without stopping for {t} hours at {v} kilometres each hour, what total distance in km does {name} log?",
               "A glider holds a speed of {v} kilometres per hour for {t} hours; what distance in kilometres does it fly?"])
 def word_speed(rng, test):
-    v = draw(rng, test, (3, 120), (121, 5_000))
-    t = draw(rng, test, (2, 12), (13, 200))
+    v = pick(rng, test, (3, 120), (121, 5_000))
+    t = pick(rng, test, (2, 12), (13, 200))
     return {"name": _who(rng, test), "v": v, "t": t}, v * t
 
 
@@ -122,8 +122,8 @@ def word_speed(rng, test):
               "Working steadily, {name} sorts {rate} letters per hour. After how many hours are {total} letters sorted?",
               "Spending {rate} dollars every day, after how many days has {name} spent {total} dollars?"])
 def word_rate(rng, test):
-    rate = draw(rng, test, (2, 60), (61, 900))
-    time = draw(rng, test, (2, 30), (31, 400))
+    rate = pick(rng, test, (2, 60), (61, 900))
+    time = pick(rng, test, (2, 30), (31, 400))
     return {"name": _who(rng, test), "rate": rate, "total": rate * time}, time
 
 
@@ -148,11 +148,11 @@ def word_rate(rng, test):
               "A bridge is {age} years old and a church beside it is {m} times as old; how old will the church be in {y} years' time?"])
 def word_age(rng, test):
     while True:  # people: the older one is at least 16 years older and at most 90; test ages are of buildings
-        age = draw(rng, test, (3, 20), (21, 60))
+        age = pick(rng, test, (3, 20), (21, 60))
         m = rng.randint(2, 5) if not test else rng.randint(2, 8)
         if test or 16 <= age * (m - 1) and age * m <= 90:
             break
-    y = draw(rng, test, (1, 20), (21, 90))
+    y = pick(rng, test, (1, 20), (21, 90))
     return {"name": _who(rng, test), "age": age, "m": m, "y": y}, age * m + y
 
 
@@ -172,8 +172,8 @@ def word_age(rng, test):
               "A tax of {p} percent is charged on a {base}-dollar purchase; how many dollars of tax are paid?",
               "A survey of {base} people found that {p} percent agreed; how many people agreed?"])
 def word_percent(rng, test):
-    p = draw(rng, test, (1, 50), (51, 99))
-    base = (100 // math.gcd(p, 100)) * draw(rng, test, (1, 12), (13, 90))
+    p = pick(rng, test, (1, 50), (51, 99))
+    base = (100 // math.gcd(p, 100)) * pick(rng, test, (1, 12), (13, 90))
     return {"name": _who(rng, test), "p": p, "base": base}, base * p // 100
 
 
@@ -197,9 +197,9 @@ def word_percent(rng, test):
               "Each year a savings scheme credits {rate} percent of the original {principal} dollars. What is the total credited after {years} years?",
               "A loan of {principal} dollars accrues {rate} percent of the principal as interest each year, with no compounding; what is the interest after {years} years?"])
 def word_interest(rng, test):
-    rate = draw(rng, test, (1, 12), (13, 30))
-    years = draw(rng, test, (2, 10), (11, 40))
+    rate = pick(rng, test, (1, 12), (13, 30))
+    years = pick(rng, test, (2, 10), (11, 40))
     step = 100 // math.gcd(rate * years, 100)
-    principal = step * draw(rng, test, (1, 50), (51, 2_000))  # step makes the interest a whole number
+    principal = step * pick(rng, test, (1, 50), (51, 2_000))  # step makes the interest a whole number
     return {"name": _who(rng, test), "principal": principal, "rate": rate, "years": years}, \
         principal * rate * years // 100
