@@ -28,7 +28,8 @@ Number formats in bare answers and box arguments, before math-verify sees them:
   - a comma between digits is a thousands separator when groups of three follow (`1,000` = 1000)
     and a list separator otherwise (`1,22` is the list 1, 22; `-2,1` the two solutions): never a
     decimal comma, because answers are LaTeX, where a comma separates items; write `1.22`;
-  - a trailing backslash is dropped (`185\\` = 185); it would escape the closing brace of the box.
+  - a trailing backslash is dropped (`185\\` = 185); it would escape the closing brace of the box;
+    so is a sentence's full stop written inside the box (`\\frac{1}{2}.`), but not an ellipsis.
 A text is *unparsable* when math-verify extracts nothing from it (None, empty, no math at all);
 unparsable answers are never correct and never vote.
 
@@ -78,9 +79,9 @@ _FINAL_IS = re.compile(r"(?i)final answer.{0,100}?\s+is\b")
 _WORD = re.compile(r"(?<![A-Za-z\\])[A-Za-z]{2,}")
 
 
-def normalize_numbers(answer: str) -> str:
-    """A bare answer with the number formats of the module docstring made plain."""
-    s = answer.strip().rstrip("\\").strip()
+def normalize_bare(answer: str) -> str:
+    """A bare answer with the number formats and trailing marks of the module docstring made plain."""
+    s = re.sub(r"(?<!\.)\.$", "", answer.strip().rstrip("\\").strip()).strip()
     return _THOUSANDS.sub(lambda m: re.sub(_GROUP_SEP, "", m.group()), s)
 
 
@@ -108,7 +109,7 @@ def _parse_cached(text: str) -> Parsed:
         if latex and not any(isinstance(o, sympy.Basic) for o in latex):  # found, but not math to sympy
             return parse(text, extraction_config=_DEFAULT_CONFIG, parsing_timeout=None)
         return latex
-    s = normalize_numbers(text)
+    s = normalize_bare(text)
     if not s or len(s) > MAX_ANSWER_CHARS:
         return []
     return parse(f"$\\boxed{{{s}}}$", extraction_config=_DEFAULT_CONFIG, parsing_timeout=None)

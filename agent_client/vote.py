@@ -46,8 +46,11 @@ def majority_vote(clusters: Sequence[int | None]) -> int | None:
     counts = Counter(c for c in clusters if c is not None)
     if not counts:
         return None
-    # cluster ids are the index of their first sample, so the smallest id is the earliest cluster
-    return min(counts, key=lambda c: (-counts[c], c))
+    first_seen: dict[int, int] = {}
+    for i, c in enumerate(clusters):
+        if c is not None:
+            first_seen.setdefault(c, i)
+    return min(counts, key=lambda c: (-counts[c], first_seen[c]))
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,6 @@ def vote(answers: Sequence[str | None]) -> Vote:
     if win is None:
         return Vote(clusters=clusters)
     counts = Counter(c for c in clusters if c is not None)
-    top = [c for c in sorted(counts) if counts[c] == counts[win]]
+    top = sorted((c for c in counts if counts[c] == counts[win]), key=clusters.index)
     return Vote(clusters=clusters, winner=win, votes=counts[win], voters=sum(counts.values()),
                 tied=top if len(top) > 1 else None)
