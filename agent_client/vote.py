@@ -63,10 +63,6 @@ class Vote:
     voters: int = 0  # parsable samples
     tied: list[int] | None = None  # every cluster id with the top count, when more than one
 
-    @property
-    def samples(self) -> int:
-        return len(self.clusters)
-
 
 def vote(answers: Sequence[str | None]) -> Vote:
     """Cluster `answers` and vote (None and unparsable answers do not vote)."""
