@@ -38,7 +38,7 @@ from agent_client.answer import thinking_open
 from agent_client.interfaces import AgentError
 from agent_client.mcp_executor import McpExecutor
 from agent_client.openai_backend import OpenAIBackend
-from agent_client.render import answer_panel, majority, samples_table, summary, trajectory_view
+from agent_client.render import answer_panel, majority_view, samples_table, summary, trajectory_view
 from agent_client.trajectory import Trajectory
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -277,12 +277,7 @@ def report(result: Trajectory | list[Trajectory | BaseException], args: argparse
                           else {"error": f"{type(t).__name__}: {t}"} for t in result], indent=2))
     else:
         console.print(samples_table(result))
-        answer, votes, voters = majority([t.answer for t in ok])
-        if answer is None:
-            console.print(Text(f"no answer from any of {len(result)} samples", style="yellow"))
-        else:
-            console.print(Text.assemble(("majority answer ", "dim"), (answer, "bold green"),
-                                        (f"  {votes}/{len(result)} votes ({votes / len(result):.0%})", "")))
+        console.print(majority_view([t.answer for t in ok], len(result)))
     return 0 if ok else 2
 
 

@@ -3,13 +3,12 @@
 Why a separate module: the loop reports events (`Agent.run(on_event=...)`) and knows nothing about
 terminals; this module turns a (possibly still growing) Trajectory into renderables — thinking
 dimmed, code as highlighted panels, tool results as panels titled with their status and latency,
-the final answer emphasised, and a token/time summary — and does the majority vote for --samples.
+the final answer emphasised, and a token/time summary — and shows the majority vote for --samples.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
@@ -20,6 +19,7 @@ from rich.text import Text
 
 from agent_client.answer import THINK_CLOSE, THINK_OPEN
 from agent_client.trajectory import Trajectory
+from agent_client.vote import vote
 
 STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "memory": "yellow", "crashed": "red"}
 SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>")  # chat-template markers such as <|im_end|> are not prose
@@ -76,26 +76,18 @@ def summary(traj: Trajectory) -> Text:
         (f" (model {t.get('model_s', 0):.1f}s, tools {t.get('tool_s', 0):.1f}s)", "dim"))
 
 
-def normalize_answer(answer: str) -> str:
-    """A light canonical form for voting: spacing, `\\left`/`\\right`, `\\dfrac`, trailing period."""
-    a = answer.strip().strip("$").strip()
-    a = re.sub(r"\\(left|right)\b", "", a)
-    a = a.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\!", "")
-    a = re.sub(r"\s+", "", a)
-    return a.rstrip(".")
-
-
-def majority(answers: Sequence[str | None]) -> tuple[str | None, int, int]:
-    """(winning answer as first written, its votes, number of voters). None answers do not vote;
-    ties go to the answer that reached the top count first (deterministic)."""
-    voters = [(normalize_answer(a), a) for a in answers if a is not None and a.strip()]
-    if not voters:
-        return None, 0, 0
-    counts = Counter(n for n, _ in voters)
-    best = max(counts.values())
-    winner = next(n for n, _ in voters if counts[n] == best)
-    shown = next(a for n, a in voters if n == winner)
-    return shown, best, len(voters)
+def majority_view(answers: Sequence[str | None], samples: int) -> Text:
+    """The vote over `answers` (`agent_client.vote`, the same vote `deepmath-eval` scores as maj@k)
+    as one line. A tie is shown as a tie, with the answer the tie-break picks (the earliest)."""
+    v = vote(answers)
+    if v.winner is None:
+        return Text(f"no answer from any of {samples} samples", style="yellow")
+    share = f"{v.votes}/{samples} votes ({v.votes / samples:.0%})"
+    if v.tied:
+        names = ", ".join(answers[c] or "" for c in v.tied)
+        return Text.assemble(("tie ", "bold yellow"), (f"{len(v.tied)} answers with {v.votes}/{samples} votes each: ", "dim"),
+                             (names, "bold"), ("  ·  tie-break (earliest) ", "dim"), (answers[v.winner] or "", "bold"))
+    return Text.assemble(("majority answer ", "dim"), (answers[v.winner] or "", "bold green"), f"  {share}")
 
 
 def samples_table(trajs: Sequence[Trajectory | BaseException]) -> Table:

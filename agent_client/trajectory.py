@@ -38,7 +38,7 @@ class Trajectory(BaseModel):
     logprobs: list[float] | None = Field(
         default=None, description="per completion id; 0.0 on tool tokens; None if the backend gave none")
     segments: list[Segment] = Field(default_factory=list)
-    answer: str | None = Field(default=None, description="last \\boxed{} after </think>, else last anywhere")
+    answer: str | None = Field(default=None, description="final \\boxed{} (with boxes stated together) after </think>, else anywhere")
     finish_reason: FinishReason = "error"
     model_tokens: int = 0
     tool_tokens: int = 0

@@ -11,7 +11,9 @@
      full      what `run` + `score` do: clusters for maj@k, grades, then all metrics with bootstrap CIs
      full-iso  the same with every cache cleared between problems (no reuse across problems: the
                synthetic distractors come from a small pool, which flatters the memo in `full`)
-   Target (issue 5): 10k samples in under 60 s.
+   Targets: 10k samples in under 60 s (issue 5); `full` within 1.5x of the grader before issue 11
+   (run this script with /work/main's interpreter and then with the branch's, back to back: the
+   script only uses eval.grading's and eval.metrics' public functions, so it measures either).
 2. Run. The scripted OpenAI-compatible server from agent_client (a load generator: a scripted
    policy with a fixed per-request delay standing in for model time) and the real deepmath-mcp
    over stdio; N problems × K samples with concurrency 1 (Intel's scripts: samples one after
@@ -104,15 +106,18 @@ def scoring(n_samples: int, k: int = 16, seed: int = 0) -> None:
         score_problems(recs)
 
     times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for name, fn in (("baseline", baseline), ("grade", graded), ("full", full),
                      ("full-iso", lambda: full(isolated=True))):
         clear()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        times[name] = time.perf_counter() - t
-    print(f"scoring {n} samples ({len(problems)} problems × {k}), one pass each, caches cleared:")
+        times[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
+    print(f"scoring {n} samples ({len(problems)} problems × {k}), one pass each, caches cleared "
+          "(wall s; CPU s of this process, which a busy machine inflates less):")
     for name, secs in times.items():
-        print(f"  {name:9s} {secs:7.2f} s   {n / secs:8.0f} answers/s   ratio vs baseline {times['baseline'] / secs:5.2f}x")
+        print(f"  {name:9s} {secs:7.2f} s   cpu {cpu[name]:7.2f} s   {n / secs:8.0f} answers/s   "
+              f"ratio vs baseline {times['baseline'] / secs:5.2f}x")
     print(f"  target: {n} samples in < 60 s -> full pipeline {'MET' if times['full'] < 60 else 'MISSED'} ({times['full']:.1f} s)")
 
     # per-sample latency distribution of grade() on warm gold caches

@@ -3,7 +3,8 @@
 Definitions (what the published tables mean by them):
   - maj@k: the answer most samples agree on is graded. Equivalent answers are one vote (clusters
     from `eval.grading.cluster_answers`); unparsable answers do not vote; a tie goes to the
-    cluster whose first sample came earliest; a problem with no parsable answer is wrong.
+    cluster whose first sample came earliest; a problem with no parsable answer is wrong. The
+    vote is `agent_client.vote`'s, the same `deepmath-agent --samples` shows.
   - mean@k: the fraction of the k samples that are correct, averaged over problems (= pass@1
     estimated with k samples).
   - pass@k: the probability that at least one of k samples drawn without replacement from the n
@@ -20,25 +21,25 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, Field
 
+from agent_client.vote import majority_vote
 from eval.records import ProblemRecord
-
-
-def majority_vote(clusters: Sequence[int | None]) -> int | None:
-    """The winning cluster id, or None if no sample was parsable. Ties → the earliest cluster."""
-    counts = Counter(c for c in clusters if c is not None)
-    if not counts:
-        return None
-    first_seen = {}
-    for i, c in enumerate(clusters):
-        if c is not None and c not in first_seen:
-            first_seen[c] = i
-    return min(counts, key=lambda c: (-counts[c], first_seen[c]))
 
 
 def majority_correct(clusters: Sequence[int | None], correct: Sequence[bool]) -> bool:
     """Whether maj@k is right: the verdict of the winning cluster's first sample."""
     win = majority_vote(clusters)
     return bool(correct[win]) if win is not None else False
+
+
+def problem_majority_correct(rec: ProblemRecord) -> bool:
+    """maj@k of one finished problem (the one place the runner, `score` and `compare` get it from)."""
+    return majority_correct([s.cluster for s in rec.samples], [s.correct for s in rec.samples])
+
+
+def majority_answer(rec: ProblemRecord) -> str | None:
+    """The answer maj@k graded for one problem (as its earliest sample wrote it), or None."""
+    win = majority_vote([s.cluster for s in rec.samples])
+    return rec.samples[win].answer if win is not None else None
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -105,8 +106,7 @@ def score_problems(problems: Sequence[ProblemRecord], *, seed: int = 0,
     k = min(len(p.samples) for p in problems)
     if k == 0:
         raise ValueError("a problem record has no samples")
-    maj = [float(majority_correct([s.cluster for s in p.samples], [s.correct for s in p.samples]))
-           for p in problems]
+    maj = [float(problem_majority_correct(p)) for p in problems]
     mean = [sum(s.correct for s in p.samples) / len(p.samples) for p in problems]
     pass_at: dict[int, Estimate] = {}
     for kk in _ks(k):

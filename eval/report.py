@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from eval.metrics import RunScore, bootstrap_ci, majority_correct, score_problems
+from eval.metrics import RunScore, bootstrap_ci, problem_majority_correct, score_problems
 from eval.records import Run
 
 
@@ -67,7 +67,7 @@ def paired_delta(base: Run, other: Run, metric: str = "mean", *, seed: int = 0) 
         out = {}
         for p in run.problems:
             if metric == "maj":
-                out[p.id] = float(majority_correct([s.cluster for s in p.samples], [s.correct for s in p.samples]))
+                out[p.id] = float(problem_majority_correct(p))
             else:
                 out[p.id] = sum(s.correct for s in p.samples) / len(p.samples)
         return out

@@ -27,7 +27,7 @@ import anyio
 from agent_client import Agent, Trajectory
 from eval.datasets import Problem
 from eval.grading import cluster_answers, grade
-from eval.metrics import majority_correct
+from eval.metrics import problem_majority_correct
 from eval.records import ProblemRecord, RunHeader, SampleRecord, read_run, truncate_torn_tail
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Progress:
     def add(self, rec: ProblemRecord) -> None:
         self.done += 1
         self.correct_fraction_sum += sum(s.correct for s in rec.samples) / len(rec.samples)
-        self.maj_correct += majority_correct([s.cluster for s in rec.samples], [s.correct for s in rec.samples])
+        self.maj_correct += problem_majority_correct(rec)
 
 
 def sample_record(traj: Trajectory, correct: bool, cluster: int | None) -> SampleRecord:

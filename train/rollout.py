@@ -224,7 +224,8 @@ class AgentRollout:
 
 
 def batch_metrics(report: BatchReport, totals: RolloutTotals) -> dict[str, float]:
-    """Per-step numbers: rollouts dropped, code use, tool errors, token counts, temperature, speed.
+    """Per-step numbers: rollouts dropped, code use, tool errors, token counts, answer agreement
+    (majority share), temperature, speed.
 
     Accuracy and the reward components are logged by TRL from the reward functions
     (`rewards/accuracy/mean`, `rewards/code_use/mean`, ...)."""
@@ -244,8 +245,22 @@ def batch_metrics(report: BatchReport, totals: RolloutTotals) -> dict[str, float
         "agent/model_tokens": sum(t.model_tokens for t in kept) / n,
         "agent/masked_tokens": sum(len(t.mask) - sum(t.mask) for t in kept) / n,
         "agent/answer_rate": sum(t.answer is not None for t in kept) / n,
+        "agent/majority_share": majority_share(report),
         "temperature": report.temperature,
     }
+
+
+def majority_share(report: BatchReport) -> float:
+    """Self-consistency: per problem of the batch (its GRPO group), the share of its samples in the
+    winning cluster of the majority vote (`agent_client.vote`, the vote `deepmath-eval`'s maj@k and
+    `deepmath-agent --samples` use; dropped and unparsable samples do not vote), averaged."""
+    from agent_client.vote import vote
+
+    groups: dict[str, list[str | None]] = {}
+    for problem, t in zip(report.problems, report.trajectories):
+        groups.setdefault(problem, []).append(t.answer if t is not None else None)
+    shares = [vote(answers).votes / len(answers) for answers in groups.values()]
+    return sum(shares) / len(shares) if shares else 0.0
 
 
 def _log_metric(trainer: Any, name: str, value: float) -> None:

@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 
 from agent_client.cli import main
-from agent_client.render import majority, normalize_answer
+from agent_client.vote import vote
 
 EOS = "<|im_end|>"
 SCRIPT = [
@@ -88,9 +88,12 @@ def test_unreachable_endpoint_is_an_error_with_exit_code_2(tiny_model_dir, net):
 
 
 def test_majority_vote_rules():
-    assert normalize_answer(" \\dfrac{1}{2}. ") == normalize_answer("\\frac{1}{2}")
-    assert majority(["\\frac12", "3", None, "3 ", "\\frac12"]) == ("\\frac12", 2, 4)  # tie: first to reach it
-    assert majority([None, ""]) == (None, 0, 0)
+    """The vote is agent_client.vote's (equivalence clusters, the same as deepmath-eval's maj@k)."""
+    v = vote([" \\dfrac{1}{2}. ", "0.5", "3"])
+    assert v.winner == 0 and v.votes == 2 and v.tied is None
+    v = vote(["\\frac12", "3", None, "3 ", "\\frac12"])
+    assert (v.winner, v.votes, v.voters, v.tied) == (0, 2, 4, [0, 1])  # a tie, broken by the earliest
+    assert vote([None, ""]).winner is None
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

@@ -18,7 +18,12 @@ from agent_client.prompt import PromptTokens
 
 @pytest.mark.parametrize("text, expected", [
     ("so \\boxed{42}.", "42"),
-    ("\\boxed{\\frac{1}{2}} and later \\boxed{3}", "3"),
+    ("\\boxed{\\frac{1}{2}} is wrong. Checking again gives \\boxed{3}", "3"),
+    # boxes stated together are one answer (math-verify's rule: < 10 chars apart, or < 70 with and/or/,/;)
+    ("\\boxed{\\frac{1}{2}} and later \\boxed{3}", "\\frac{1}{2}, 3"),
+    ("\\boxed{(2, 2)} \\text{ and } \\boxed{(6, 2)}", "(2, 2), (6, 2)"),
+    ("\\boxed{1},\\boxed{2},\\boxed{3}", "1, 2, 3"),
+    ("So \\boxed{4}. Final answer: \\boxed{4}", "4"),  # the same answer twice is one answer
     ("<think>try \\boxed{1}</think> final \\boxed{2}", "2"),
     ("<think>only \\boxed{1} while thinking</think> no box after", "1"),  # fallback: last anywhere
     ("\\boxed {x^{2}+1}", "x^{2}+1"),

@@ -110,6 +110,7 @@ def test_unparsable_means_empty_parse():
     assert parse_answer(None) == []
     assert parse_answer("   ") == []
     assert parse_answer("\\frac{1}{2}")
+    assert parse_answer("I could not finish") == []  # prose without math (docs/eval.md)
 
 
 def test_grade_is_usable_from_worker_threads():
@@ -133,7 +134,7 @@ def test_clusters_group_equivalent_answers_by_first_appearance():
 
 # answers whose pairwise verdicts exercise the exact/numeric shortcuts in eval.grading.equivalent
 SHORTCUT_POOL = ["239", "-1", "\\frac{1}{2}", "0.5", "2\\sqrt{3}", "(x+1)^2", "2^{n-1}", "x=3", "3", "e^{i\\pi}",
-                 "\\sin^2 x + \\cos^2 x", "I could not finish", "i^2", "e", "\\pi", "\\frac{2n}{2}", "n", "\\text{(C)}"]
+                 "\\sin^2 x + \\cos^2 x", "xyz", "i^2", "e", "\\pi", "\\frac{2n}{2}", "n", "\\text{(C)}"]
 
 
 def test_shortcuts_never_change_math_verify_verdicts():

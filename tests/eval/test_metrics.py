@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from eval.metrics import bootstrap_ci, majority_correct, majority_vote, pass_at_k, score_problems
@@ -81,3 +84,91 @@ def test_score_problems_by_hand():
     assert s.finish_reasons == {"answer": 7, "budget": 1}
     assert s.wall_s_per_problem == 3.0
     assert s.maj.lo <= s.maj.value <= s.maj.hi
+
+
+def test_vote_reports_ties_and_ignores_unparsable_answers():
+    from agent_client.vote import vote
+
+    v = vote(["23", "7", None, "I could not finish"])  # a 1-1 tie; two samples do not vote
+    assert v.clusters == [0, 1, None, None] and v.voters == 2
+    assert v.winner == 0 and v.votes == 1 and v.tied == [0, 1]
+    v = vote(["\\frac12", "3", "0.5", "3.0", "1/2"])  # equivalent answers are one vote
+    assert v.winner == 0 and v.votes == 3 and v.tied is None
+    assert vote([None, ""]).winner is None
+
+
+def test_a_tie_is_shown_as_a_tie():
+    from rich.console import Console
+
+    from agent_client.render import majority_view
+
+    def shown(answers, n):
+        console = Console(file=io.StringIO(), record=True, width=200, color_system=None)
+        console.print(majority_view(answers, n))
+        return console.export_text()
+
+    tie = shown(["23", "7", None, None], 4)
+    assert "majority answer" not in tie
+    assert "tie" in tie and "1/4 votes each: 23, 7" in tie and "tie-break (earliest) 23" in tie
+    assert "majority answer 0.5  2/3 votes (67%)" in shown(["0.5", "3", "\\frac{1}{2}"], 3)
+    assert "no answer from any of 2 samples" in shown([None, ""], 2)
+
+
+ANSWERS = ["3", "\\frac{1}{2}", "0.5", "3", "1/2"]  # strings: "3" leads 2-1-1-1; as numbers 1/2 wins 3-2
+
+
+def test_agent_samples_and_eval_score_name_the_same_majority(tmp_path, tiny_model_dir, tiny_tokenizer, capsys):
+    """The same five samples through `deepmath-agent --samples` (its vote line) and through
+    eval's grading, record file and `deepmath-eval score`. The model is a SCRIPTED POLICY behind
+    the real loopback HTTP server: sample i boxes ANSWERS[i] (in request order)."""
+    import argparse
+    import itertools
+    import threading
+
+    from rich.console import Console
+
+    from agent_client import Trajectory
+    from agent_client.cli import main as agent_main
+    from agent_client.cli import report
+    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
+    from eval.cli import main as eval_main
+    from eval.datasets import Problem
+    from eval.metrics import majority_answer
+    from eval.records import RunHeader, read_run
+    from eval.runner import grade_problem
+
+    counter, lock = itertools.count(), threading.Lock()
+
+    def policy(prompt_text: str) -> str:
+        with lock:
+            i = next(counter)
+        return f"The answer is \\boxed{{{ANSWERS[i % len(ANSWERS)]}}}.<|im_end|>"
+
+    srv = ScriptedOpenAIServer(ScriptedCompletions(tiny_tokenizer, policy)).start()
+    try:
+        quiet = Console(file=io.StringIO(), record=True, width=200, color_system=None)
+        rc = agent_main(["--base-url", srv.base_url, "--tokenizer", str(tiny_model_dir), "--mode", "plain",
+                         "--samples", "5", "--json", "What is one half?"], console=quiet, err=quiet)
+    finally:
+        srv.stop()
+    assert rc == 0
+    trajs = [Trajectory.model_validate(t) for t in json.loads(capsys.readouterr().out)]
+    assert sorted(t.answer for t in trajs) == sorted(ANSWERS)
+
+    console = Console(file=io.StringIO(), record=True, width=200, color_system=None)
+    report(trajs, argparse.Namespace(json=False), console)
+    line = next(ln for ln in console.export_text().splitlines() if "majority answer" in ln)
+    agent_answer = line.split("majority answer ")[1].split()[0]
+    assert "3/5 votes" in line
+
+    rec = grade_problem(Problem(id="half", problem="What is one half?", answer="\\frac{1}{2}"), trajs, 1.0)
+    header = RunHeader(dataset="half", dataset_size=1, samples=5, mode="plain", model="scripted", engine="openai",
+                       tokenizer=str(tiny_model_dir), prompt_version="v1", sampling={}, budgets={}, concurrency=5)
+    run = tmp_path / "run.jsonl"
+    run.write_text(header.model_dump_json() + "\n" + rec.model_dump_json() + "\n")
+    out = Console(file=io.StringIO(), record=True, width=200, color_system=None)
+    assert eval_main(["score", str(run), "--format", "json"], console=out, err=out) == 0
+    scored = json.loads(out.export_text())
+    assert scored[0]["score"]["maj"]["value"] == 1.0  # maj@k graded the 1/2 cluster: right
+    assert majority_answer(read_run(run).problems[0]) == agent_answer
+    assert agent_answer in ("\\frac{1}{2}", "0.5", "1/2")
