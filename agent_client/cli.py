@@ -22,22 +22,16 @@ import sys
 from typing import Any
 
 import anyio
-from rich.console import Console, Group
-from rich.live import Live
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.spinner import Spinner
 from rich.text import Text
 
 from agent_client.agent import Agent
 from agent_client.answer import thinking_open
-from agent_client.render import answer_panel, majority, samples_table, summary, trajectory_view
+from agent_client.render import LiveView, answer_panel, majority, samples_table, summary
 from agent_client.setup import (CliParser, add_engine_args, agent_config, at_least, build_engine, check_engine_args,
-                                fail, sandbox_for)
+                                fail, sandbox_for, SANDBOX_START)
 from agent_client.trajectory import Trajectory
-
-SANDBOX_START = ("Starting the sandbox (the first run on a machine builds its snapshot: a few minutes, once; "
-                 "`deepmath-sandbox prepare` does it ahead of time)…")
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = CliParser(prog="deepmath-agent", description="Solve a math problem with a model that "
@@ -59,42 +53,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # -- one run, rendered live -----------------------------------------------------------------------------
-class LiveView:
-    """Prints finished segments as they complete and keeps the turn being written in a Live area."""
-
-    def __init__(self, console: Console, thinking_at_start: bool):
-        self.console = console
-        self.thinking = thinking_at_start
-        self.printed = 0
-        self.pending = ""
-        self.live = Live(console=console, refresh_per_second=8, transient=True)
-
-    def _status(self) -> Group:
-        tail = "\n".join(self.pending.splitlines()[-12:])
-        return Group(trajectory_view(Trajectory(problem="", prompt_ids=[]), tail, thinking_at_start=self.thinking),
-                     Spinner("dots", Text(" generating", style="dim")))
-
-    def event(self, kind: str, traj: Trajectory, payload: Any) -> None:
-        if kind == "delta":
-            self.pending = payload
-        elif kind == "segments":
-            new = traj.segments[self.printed:]
-            if new:
-                view = trajectory_view(traj.model_copy(update={"segments": new}), thinking_at_start=self.thinking)
-                self.live.console.print(view)
-                for seg in new:
-                    if seg.kind == "text":
-                        self.thinking = thinking_open(seg.text, self.thinking)
-                self.printed = len(traj.segments)
-            self.pending = ""
-        self.live.update(self._status())
-
-
 async def run_one(agent: Agent, args: argparse.Namespace, console: Console) -> Trajectory:
     if args.json:  # nothing but the JSON on stdout
         return await agent.run(args.problem, seed=args.seed)
-    view = LiveView(console, thinking_open(agent.prompt_text(args.problem)))
-    with view.live:
+    with LiveView(console, thinking_open(agent.prompt_text(args.problem))) as view:
         return await agent.run(args.problem, seed=args.seed, on_event=view.event)
 
 
@@ -123,8 +85,8 @@ class Interrupts:
     KeyboardInterrupt wherever the loop happens to be on the second, and the interpreter then waits
     for a model step still running in a worker thread."""
 
-    def __init__(self, console: Console, err: Console):
-        self.console, self.err = console, err
+    def __init__(self, console: Console):
+        self.console = console  # the one showing any live display: a rich console writes past other proxies
         self.scope = anyio.CancelScope()
         self.count = 0
 
@@ -151,12 +113,12 @@ class Interrupts:
             sys.stderr.write("\ninterrupted again: exiting now\n")
             sys.stderr.flush()
             os._exit(130)
-        self.err.print("[yellow]interrupted:[/] stopping (press Ctrl-C again to quit at once)…")
+        self.console.print("[yellow]interrupted:[/] stopping (press Ctrl-C again to quit at once)…")
         self.scope.cancel()
 
 
 async def amain(args: argparse.Namespace, console: Console, err: Console) -> int:
-    with Interrupts(console, err) as stop:
+    with Interrupts(err if args.json else console) as stop:
         result = await _solve(args, console, err)
     if stop.count:
         err.print("[yellow]interrupted:[/] the run was stopped; what was shown above is all the model wrote")
@@ -217,12 +179,17 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
     console = console or Console()
     err = err or Console(stderr=True)
     try:
-        return anyio.run(amain, args, console, err)
+        code = anyio.run(amain, args, console, err)
     except KeyboardInterrupt:  # before the handler was installed
         err.print("interrupted")
         return 130
     except Exception as exc:  # noqa: BLE001 - one line (traceback with --debug); see setup.fail
         return fail(err, exc, args.debug)
+    if code == 130:  # interrupted: everything is closed; a model step still running in a worker thread
+        sys.stdout.flush()  # (local engine) would otherwise hold the interpreter's exit until it ends
+        sys.stderr.flush()
+        os._exit(130)
+    return code
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from mcp import Client, StdioServerParameters, stdio_client
 from agent_client.interfaces import AgentError, ToolResult
 
 STATUSES = ("ok", "error", "timeout", "memory", "crashed")
+CLOSE_TIMEOUT_S = 5.0  # closing the connection, also when the caller was cancelled
 # What a spawned server must see of our environment beyond the SDK's default few (PATH, HOME, ...):
 # where the snapshot cache is, thread counts, temp folder, hub/wasmtime settings. Not API keys.
 CHILD_ENV_NAMES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS",
@@ -100,29 +101,34 @@ class McpExecutor:
         recorded, in-flight calls are cancelled and turned into AgentError, and the trajectories'
         tasks are never cancelled from under them."""
         started = False
-        try:
-            target: Any = self._server
-            if isinstance(target, StdioServerParameters) and self.errlog is not None:
-                target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
-            async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
-                self._client = client
-                started = True
-                task_status.started()
-                await self._closing.wait()
-        except Exception as exc:
-            if not started:
-                raise
-            self._error = exc
-        finally:
-            self._client = None
-            self._dead.set()
-            for scope in list(self._scopes):
-                scope.cancel()
+        # Shielded once connected: a cancelled caller (Ctrl-C) still closes the connection properly (the
+        # stdio server is stopped, the HTTP session deleted); __aexit__ bounds that with a deadline.
+        with anyio.CancelScope() as self._shield:
+            try:
+                target: Any = self._server
+                if isinstance(target, StdioServerParameters) and self.errlog is not None:
+                    target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
+                async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
+                    self._client = client
+                    started = True
+                    self._shield.shield = True
+                    task_status.started()
+                    await self._closing.wait()
+            except Exception as exc:
+                if not started:
+                    raise
+                self._error = exc
+            finally:
+                self._client = None
+                self._dead.set()
+                for scope in list(self._scopes):
+                    scope.cancel()
 
     async def __aexit__(self, *exc: object) -> None:
         tg, self._tg = getattr(self, "_tg", None), None
         if tg is not None:
             self._closing.set()
+            self._shield.deadline = anyio.current_time() + CLOSE_TIMEOUT_S
             await tg.__aexit__(None, None, None)
 
     # -- calls --------------------------------------------------------------------------------------

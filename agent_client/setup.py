@@ -40,7 +40,10 @@ from wasm_sandbox.version import add_version
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 LOCAL_DEFAULT_MAX_TOKENS = 1024
 STREAM_TOKENS_PER_STEP = 48  # local engine, one live run: small requests so the text appears as written
+CLOSE_TIMEOUT_S = 5.0  # closing the sandbox connection and the HTTP pool, even when the run was cancelled
 STARTUP_RETRIES = 0  # the first check of the endpoint (unless --retries is given): fail at once when nothing listens
+SANDBOX_START = ("Starting the sandbox (the first run on a machine builds its snapshot: a few minutes, once; "
+                 "`deepmath-sandbox prepare` does it ahead of time)…")
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")  # what can be a hub repo id rather than a path
 
 
@@ -333,10 +336,13 @@ async def sandbox_for(args: argparse.Namespace, backend: Any, status: Console, m
             except AgentError as exc:
                 raise with_stderr(exc) from exc
         finally:
-            if executor is not None:
-                await executor.__aexit__(None, None, None)
-            if isinstance(backend, OpenAIBackend):
-                await backend.aclose()
+            try:
+                if executor is not None:
+                    await executor.__aexit__(None, None, None)
+            finally:
+                if isinstance(backend, OpenAIBackend):
+                    with anyio.move_on_after(CLOSE_TIMEOUT_S, shield=True):  # also when Ctrl-C cancelled the run
+                        await backend.aclose()
 
 
 def fail(err: Console, exc: BaseException, debug: bool) -> int:

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from agent_client import Agent, AgentError
 from agent_client.setup import (CliParser, add_debug, add_engine_args, agent_config, at_least, build_engine,
-                                check_engine_args, fail, sandbox_for, sandbox_label)
+                                SANDBOX_START, check_engine_args, fail, sandbox_for, sandbox_label)
 from eval.datasets import DatasetUnavailable
 from wasm_sandbox.version import add_version
 
@@ -122,7 +122,7 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
                             f"{len(items) - len(todo)} already in {args.out}, {len(todo)} to run  ·  model {label}"))
     if not todo:
         return 0
-    async with sandbox_for(args, backend, err, "Starting the sandbox…") as executor:
+    async with sandbox_for(args, backend, err, SANDBOX_START) as executor:
         agent = Agent(backend, executor, tok, cfg)
         prog = runner.Progress(total=len(todo))
         columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
