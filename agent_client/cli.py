@@ -164,6 +164,20 @@ def report(result: Trajectory | list[Trajectory | BaseException], args: argparse
     return 0 if ok else 2
 
 
+def _trust_the_terminal() -> None:
+    """Drop COLUMNS/LINES when they contradict the terminal's real size. Why: tmux started without a
+    client (and some launchers) export COLUMNS=80 LINES=24 whatever the pane is; rich prefers them, and
+    a live area drawn for a taller screen than the real one cannot be erased, so turns print twice."""
+    try:
+        real = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return
+    if os.environ.get("COLUMNS", str(real.columns)) != str(real.columns) or \
+            os.environ.get("LINES", str(real.lines)) != str(real.lines):
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+
+
 def main(argv: list[str] | None = None, *, console: Console | None = None, err: Console | None = None) -> int:
     """Entry point; `console`/`err` can be injected (tests record them)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -176,6 +190,8 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
         hf_logging.set_verbosity_error()
     except ImportError:  # pragma: no cover - transformers is a core dependency
         pass
+    if console is None:
+        _trust_the_terminal()
     console = console or Console()
     err = err or Console(stderr=True)
     try:

@@ -103,9 +103,9 @@ class Tmux:
         self.session = f"dm-agent-{uuid.uuid4().hex[:8]}"
         self.done = tmp_path / "exit_code"
         self.tmux = ["tmux", "-L", self.session]  # a private tmux server: never touches anyone else's sessions
-        # (without a terminal of its own, tmux hands the command COLUMNS=80 LINES=24, which rich would trust
-        # over the pane's real size)
-        cmd = f"env -u COLUMNS -u LINES OMP_NUM_THREADS=1 {exe} {argv}; echo $? > {self.done}; sleep 120"
+        # started from a process without a terminal (pytest), tmux hands the command COLUMNS=80 LINES=24
+        # whatever the pane's size: the CLI must draw for the real pane (see cli._trust_the_terminal)
+        cmd = f"COLUMNS=80 LINES=24 OMP_NUM_THREADS=1 {exe} {argv}; echo $? > {self.done}; sleep 120"
         subprocess.run([*self.tmux, "new-session", "-d", "-s", self.session, "-x", "120", "-y", str(height), cmd],
                        check=True)
 
@@ -113,13 +113,13 @@ class Tmux:
         return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.session, "-S", "-300"],
                               capture_output=True, text=True, check=True).stdout
 
-    def wait(self, until, timeout: float = 90) -> bool:
+    def wait(self, until, timeout: float = 300) -> bool:
         deadline = time.monotonic() + timeout
         while not until() and time.monotonic() < deadline:
             time.sleep(0.1)
         return until()
 
-    def exit_code(self, timeout: float = 90) -> str | None:
+    def exit_code(self, timeout: float = 300) -> str | None:
         self.wait(self.done.exists, timeout)
         return self.done.read_text().strip() if self.done.exists() else None
 
@@ -151,7 +151,8 @@ LONG_TURN = ["<think>\n" + "\n".join(f"Step {i}: a line of reasoning, one row on
 
 @needs_tmux
 def test_each_turn_is_rendered_once_even_when_taller_than_the_screen(scripted, tiny_model_dir, mcp_url, tmp_path):
-    """The first turn (20 rows) is streamed in small requests into a 10-row terminal."""
+    """The first turn (20 rows) is streamed in small requests into a 10-row terminal whose environment
+    claims 24 rows (before: the live area overflowed the pane and the turn was printed twice)."""
     srv = scripted(LONG_TURN)
     term = Tmux(tmp_path, f"--base-url {srv.base_url} --tokenizer {tiny_model_dir} --mcp-url {mcp_url} "
                           "--max-tokens-per-step 60 q", height=10)
@@ -178,7 +179,7 @@ def test_ctrl_c_keeps_what_was_shown_and_a_second_exits_at_once(tok, tiny_model_
         term = Tmux(tmp_path, f"--base-url {srv.base_url} --tokenizer {tiny_model_dir} --mode plain "
                               "--max-tokens-per-step 8 q", height=20)
         try:
-            assert term.wait(lambda: "Step 2: a line" in term.screen(), 90), term.screen()
+            assert term.wait(lambda: "Step 2: a line" in term.screen()), term.screen()
             subprocess.run([*term.tmux, "send-keys", "-t", term.session, "C-c"], check=True)
             t0 = time.monotonic()
             code = term.exit_code(10)
