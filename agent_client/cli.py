@@ -15,208 +15,48 @@ The sandbox is `deepmath-mcp` spawned over stdio unless --mcp-url / --mcp-comman
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shlex
-import shutil
+import signal
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
-from rich.console import Console, Group
-from rich.live import Live
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.spinner import Spinner
 from rich.text import Text
 
-from agent_client.agent import Agent, AgentConfig
+from agent_client.agent import Agent
 from agent_client.answer import thinking_open
-from agent_client.interfaces import AgentError
-from agent_client.mcp_executor import McpExecutor
-from agent_client.openai_backend import OpenAIBackend
-from agent_client.render import answer_panel, majority_view, samples_table, summary, trajectory_view
+from agent_client.render import LiveView, answer_panel, majority_view, samples_table, summary
+from agent_client.setup import (CliParser, add_engine_args, agent_config, at_least, build_engine, check_engine_args,
+                                fail, sandbox_for, SANDBOX_START)
 from agent_client.trajectory import Trajectory
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
-LOCAL_DEFAULT_MAX_TOKENS = 1024
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    d = AgentConfig()
-    p = argparse.ArgumentParser(prog="deepmath-agent", description="Solve a math problem with a model that "
-                                "computes with Python in a WebAssembly sandbox (over MCP).")
+    p = CliParser(prog="deepmath-agent", description="Solve a math problem with a model that "
+                  "computes with Python in a WebAssembly sandbox (over MCP).")
     p.add_argument("problem", help="the problem text ('-' reads it from stdin)")
-    g = p.add_argument_group("model")
-    g.add_argument("--engine", choices=["auto", "openai", "local"], default="auto",
-                   help="openai = an OpenAI-compatible server such as vLLM; local = in-process transformers")
-    g.add_argument("--base-url", default=os.environ.get("DEEPMATH_BASE_URL"),
-                   help=f"OpenAI-compatible base URL (env DEEPMATH_BASE_URL; default probe {DEFAULT_BASE_URL}); "
-                        "API key from DEEPMATH_API_KEY or OPENAI_API_KEY")
-    g.add_argument("--model", help="served model name (openai) or checkpoint directory (local)")
-    g.add_argument("--tokenizer", help="tokenizer path or id for the chat template (default: --model)")
-    g.add_argument("--retries", type=int, default=5, help="retries (with backoff) when the server is unreachable")
-    g.add_argument("--lora", help="peft LoRA adapter directory (local engine)")
-    g = p.add_argument_group("sampling")
-    g.add_argument("--samples", type=int, default=1, help="independent runs in parallel; majority vote")
-    g.add_argument("--max-tokens", type=int, default=None,
-                   help=f"model tokens per trajectory (default {d.max_tokens}; {LOCAL_DEFAULT_MAX_TOKENS} "
-                        "with the offline default model)")
-    g.add_argument("--max-tokens-per-step", type=int, default=None,
-                   help=f"model tokens per request (default {d.max_tokens_per_step}; the local engine uses "
-                        "smaller requests so the text appears as it is written)")
-    g.add_argument("--max-steps", type=int, default=d.max_steps, help="model turns (tool calls + 1)")
-    g.add_argument("--temperature", type=float, default=d.temperature)
-    g.add_argument("--top-p", type=float, default=d.top_p)
-    g.add_argument("--seed", type=int, default=None)
-    g.add_argument("--mode", choices=["agent", "plain"], default="agent", help="plain = no tools")
-    g.add_argument("--prompt-version", default=d.prompt_version)
-    g.add_argument("--concurrency", type=int, default=64, help="trajectories in flight with --samples")
-    g = p.add_argument_group("sandbox")
-    x = g.add_mutually_exclusive_group()
-    x.add_argument("--mcp-url", help="streamable HTTP endpoint of a running deepmath-mcp")
-    x.add_argument("--mcp-command", help="command that starts an MCP server on stdio (default: deepmath-mcp)")
-    g.add_argument("--tool-timeout", type=float, default=None, help="seconds per snippet")
+    add_engine_args(p)
+    g = p.add_argument_group("runs")
+    g.add_argument("--samples", type=at_least(1), default=1, help="independent runs in parallel; majority vote")
+    g.add_argument("--concurrency", type=at_least(1), default=64, help="trajectories in flight with --samples")
     g = p.add_argument_group("output")
     g.add_argument("--json", action="store_true", help="print the trajectory (a list with --samples) as JSON")
     ns = p.parse_args(argv)
     if ns.problem == "-":
         ns.problem = sys.stdin.read().strip()
-    if ns.samples < 1:
-        p.error("--samples must be at least 1")
+    if not ns.problem.strip():
+        p.error("the problem is empty (pass the text, or '-' to read it from stdin)")
+    check_engine_args(p, ns)
     return ns
 
 
-# -- engine ---------------------------------------------------------------------------------------------
-def _probe(base_url: str) -> bool:
-    try:
-        return httpx.get(base_url.rstrip("/") + "/models", timeout=0.5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _load_tokenizer(name: str) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(name)
-    except (OSError, ValueError) as exc:
-        raise AgentError(f"cannot load the tokenizer {name!r} (needed for the chat template and token ids): "
-                         f"{exc}. Pass --tokenizer with a local path.") from exc
-
-
-async def resolve_engine(args: argparse.Namespace, err: Console) -> tuple[Any, Any, str, bool]:
-    """(backend, tokenizer, label, is_offline_default)."""
-    engine = args.engine
-    if engine == "auto":
-        if args.base_url or args.lora is None and args.model and not Path(args.model).is_dir():
-            engine = "openai"
-        elif args.model or args.lora:
-            engine = "local"
-        else:
-            engine = "openai" if await anyio.to_thread.run_sync(_probe, DEFAULT_BASE_URL) else "local"
-    if engine == "openai":
-        if args.lora:
-            raise AgentError("--lora applies to the local engine; with vLLM serve the adapter and pass its --model name")
-        backend = OpenAIBackend(args.base_url or DEFAULT_BASE_URL, model=args.model, max_retries=args.retries)
-        name = await backend.resolve_model()
-        tok = await anyio.to_thread.run_sync(_load_tokenizer, args.tokenizer or args.model or name)
-        return backend, tok, f"{name} @ {backend.base_url}", False
-    from agent_client.local_backend import LocalBackend
-
-    offline_default = args.model is None
-    if offline_default:
-        from agent_client.default_model import NOTICE, default_model_dir
-
-        err.print(f"[yellow]note:[/] {NOTICE}")
-        with err.status("Preparing the offline default model…"):
-            path = await anyio.to_thread.run_sync(lambda: default_model_dir(log=err.print))
-    else:
-        path = Path(args.model)
-    with err.status(f"Loading {path}…"):
-        backend = await anyio.to_thread.run_sync(lambda: LocalBackend.from_pretrained(path, lora=args.lora))
-    if args.tokenizer:
-        backend.tokenizer = await anyio.to_thread.run_sync(_load_tokenizer, args.tokenizer)
-    label = f"{path.name} (local" + (f" + LoRA {Path(args.lora).name}" if args.lora else "") + ")"
-    return backend, backend.tokenizer, label, offline_default
-
-
-def make_executor(args: argparse.Namespace, errlog: Any) -> McpExecutor | None:
-    if args.mode == "plain":
-        return None
-    if args.mcp_url:
-        return McpExecutor.http(args.mcp_url)
-    if args.mcp_command:
-        return McpExecutor.stdio(shlex.split(args.mcp_command), errlog=errlog)
-    exe = shutil.which("deepmath-mcp")
-    cmd = [exe] if exe else [sys.executable, "-m", "mcp_server"]
-    return McpExecutor.stdio([*cmd, "--log-level", "WARNING"], errlog=errlog, describe="deepmath-mcp (stdio)")
-
-
 # -- one run, rendered live -----------------------------------------------------------------------------
-class LiveView:
-    """Prints finished segments as they complete and keeps the turn being written in a Live area."""
-
-    def __init__(self, console: Console, thinking_at_start: bool):
-        self.console = console
-        self.thinking = thinking_at_start
-        self.printed = 0
-        self.pending = ""
-        self.live = Live(console=console, refresh_per_second=8, transient=True)
-
-    def _status(self) -> Group:
-        tail = "\n".join(self.pending.splitlines()[-12:])
-        return Group(trajectory_view(Trajectory(problem="", prompt_ids=[]), tail, thinking_at_start=self.thinking),
-                     Spinner("dots", Text(" generating", style="dim")))
-
-    def event(self, kind: str, traj: Trajectory, payload: Any) -> None:
-        if kind == "delta":
-            self.pending = payload
-        elif kind == "segments":
-            new = traj.segments[self.printed:]
-            if new:
-                view = trajectory_view(traj.model_copy(update={"segments": new}), thinking_at_start=self.thinking)
-                self.live.console.print(view)
-                for seg in new:
-                    if seg.kind == "text":
-                        self.thinking = thinking_open(seg.text, self.thinking)
-                self.printed = len(traj.segments)
-            self.pending = ""
-        self.live.update(self._status())
-
-
-@contextlib.asynccontextmanager
-async def sandbox_for(args: argparse.Namespace, backend: Any, status: Console, message: str):
-    """The MCP executor `args` ask for (None in plain mode), started under a status line; yields it.
-
-    On an `AgentError` the tail of the MCP server's stderr is added to the message; the executor
-    and an HTTP backend are always closed. Shared by deepmath-agent and deepmath-eval."""
-    with tempfile.TemporaryFile("w+") as errlog:
-        executor = make_executor(args, errlog)
-        try:
-            if executor is not None:
-                with status.status(message):
-                    await executor.__aenter__()
-            yield executor
-        except AgentError as exc:
-            errlog.seek(0)
-            tail = errlog.read()[-2000:]
-            raise AgentError(f"{exc}" + (f"\n--- MCP server stderr ---\n{tail}" if tail.strip() else "")) from exc
-        finally:
-            if executor is not None:
-                await executor.__aexit__(None, None, None)
-            if isinstance(backend, OpenAIBackend):
-                await backend.aclose()
-
-
 async def run_one(agent: Agent, args: argparse.Namespace, console: Console) -> Trajectory:
     if args.json:  # nothing but the JSON on stdout
         return await agent.run(args.problem, seed=args.seed)
-    view = LiveView(console, thinking_open(agent.prompt_text(args.problem)))
-    with view.live:
+    with LiveView(console, thinking_open(agent.prompt_text(args.problem))) as view:
         return await agent.run(args.problem, seed=args.seed, on_event=view.event)
 
 
@@ -238,29 +78,67 @@ async def run_samples(agent: Agent, args: argparse.Namespace, console: Console) 
     return results
 
 
+class Interrupts:
+    """Ctrl-C: the first cancels the run (what was shown stays, and it says so), the second exits at once.
+
+    Why our own handler: asyncio's cancels the main task on the first SIGINT but raises
+    KeyboardInterrupt wherever the loop happens to be on the second, and the interpreter then waits
+    for a model step still running in a worker thread."""
+
+    def __init__(self, console: Console):
+        self.console = console  # the one showing any live display: a rich console writes past other proxies
+        self.scope = anyio.CancelScope()
+        self.count = 0
+
+    def __enter__(self) -> Interrupts:
+        import asyncio
+
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread (embedded use)
+            self._loop = None
+        self.scope.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        if self._loop is not None:
+            self._loop.remove_signal_handler(signal.SIGINT)
+        return bool(self.scope.__exit__(*exc))
+
+    def _on_sigint(self) -> None:
+        self.count += 1
+        if self.count > 1:
+            self.console.show_cursor(True)
+            sys.stderr.write("\ninterrupted again: exiting now\n")
+            sys.stderr.flush()
+            os._exit(130)
+        self.console.print("[yellow]interrupted:[/] stopping (press Ctrl-C again to quit at once)…")
+        self.scope.cancel()
+
+
 async def amain(args: argparse.Namespace, console: Console, err: Console) -> int:
-    backend, tok, label, offline = await resolve_engine(args, err)
-    local = not isinstance(backend, OpenAIBackend)
-    cfg = AgentConfig(
-        max_tokens=args.max_tokens or (LOCAL_DEFAULT_MAX_TOKENS if offline else AgentConfig().max_tokens),
-        max_tokens_per_step=args.max_tokens_per_step or (48 if local and args.samples == 1 else 1024),
-        max_steps=args.max_steps, temperature=args.temperature, top_p=args.top_p, mode=args.mode,
-        prompt_version=args.prompt_version, tool_timeout_s=args.tool_timeout, seed=args.seed,
-        max_context=(await backend.context_window() if isinstance(backend, OpenAIBackend) else
-                     getattr(getattr(getattr(backend, "model", None), "config", None), "max_position_embeddings", None)))
+    with Interrupts(err if args.json else console) as stop:
+        result = await _solve(args, console, err)
+    if stop.count:
+        err.print("[yellow]interrupted:[/] the run was stopped; what was shown above is all the model wrote")
+        return 130
+    return report(result, args, console)
+
+
+async def _solve(args: argparse.Namespace, console: Console, err: Console) -> Any:
+    engine = await build_engine(args, err)
+    cfg = agent_config(args, engine, stream=args.samples == 1 and not args.json)
     out = console if not args.json else err
-    async with sandbox_for(args, backend, out, "Starting the sandbox (the first run on a machine builds its "
-                                                "snapshot, ~2 min)…") as executor:
+    async with sandbox_for(args, engine.backend, out, SANDBOX_START) as executor:
         if not args.json:
-            console.print(Text.assemble(("model ", "dim"), label, ("  ·  sandbox ", "dim"),
+            console.print(Text.assemble(("model ", "dim"), engine.label, ("  ·  sandbox ", "dim"),
                                         executor.describe if executor else "none (plain mode)"))
             console.rule(Text(args.problem, style="bold"), align="left")
-        agent = Agent(backend, executor, tok, cfg)
+        agent = Agent(engine.backend, executor, engine.tokenizer, cfg)
         if args.samples == 1:
-            result: Trajectory | list[Trajectory | BaseException] = await run_one(agent, args, console)
-        else:
-            result = await run_samples(agent, args, out)
-    return report(result, args, console)
+            return await run_one(agent, args, console)
+        return await run_samples(agent, args, out)
 
 
 def report(result: Trajectory | list[Trajectory | BaseException], args: argparse.Namespace, console: Console) -> int:
@@ -281,6 +159,20 @@ def report(result: Trajectory | list[Trajectory | BaseException], args: argparse
     return 0 if ok else 2
 
 
+def _trust_the_terminal() -> None:
+    """Drop COLUMNS/LINES when they contradict the terminal's real size. Why: tmux started without a
+    client (and some launchers) export COLUMNS=80 LINES=24 whatever the pane is; rich prefers them, and
+    a live area drawn for a taller screen than the real one cannot be erased, so turns print twice."""
+    try:
+        real = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return
+    if os.environ.get("COLUMNS", str(real.columns)) != str(real.columns) or \
+            os.environ.get("LINES", str(real.lines)) != str(real.lines):
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+
+
 def main(argv: list[str] | None = None, *, console: Console | None = None, err: Console | None = None) -> int:
     """Entry point; `console`/`err` can be injected (tests record them)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -293,16 +185,22 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
         hf_logging.set_verbosity_error()
     except ImportError:  # pragma: no cover - transformers is a core dependency
         pass
+    if console is None:
+        _trust_the_terminal()
     console = console or Console()
     err = err or Console(stderr=True)
     try:
-        return anyio.run(amain, args, console, err)
-    except AgentError as exc:
-        err.print(Text.assemble(("error: ", "bold red"), str(exc)))
-        return 2
-    except KeyboardInterrupt:
+        code = anyio.run(amain, args, console, err)
+    except KeyboardInterrupt:  # before the handler was installed
         err.print("interrupted")
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line (traceback with --debug); see setup.fail
+        return fail(err, exc, args.debug)
+    if code == 130:  # interrupted: everything is closed; a model step still running in a worker thread
+        sys.stdout.flush()  # (local engine) would otherwise hold the interpreter's exit until it ends
+        sys.stderr.flush()
+        os._exit(130)
+    return code
 
 
 if __name__ == "__main__":

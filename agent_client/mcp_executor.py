@@ -13,6 +13,7 @@ response is not what the tool contract says — raises `AgentError`.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 from collections.abc import Sequence
@@ -24,6 +25,19 @@ from mcp import Client, StdioServerParameters, stdio_client
 from agent_client.interfaces import AgentError, ToolResult
 
 STATUSES = ("ok", "error", "timeout", "memory", "crashed")
+CLOSE_TIMEOUT_S = 5.0  # closing the connection, also when the caller was cancelled
+# What a spawned server must see of our environment beyond the SDK's default few (PATH, HOME, ...):
+# where the snapshot cache is, thread counts, temp folder, hub/wasmtime settings. Not API keys.
+CHILD_ENV_NAMES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS",
+                   "TOKENIZERS_PARALLELISM", "TMPDIR", "XDG_CACHE_HOME", "VIRTUAL_ENV", "PYTHONPATH")
+CHILD_ENV_PREFIXES = ("DEEPMATH_", "WASMTIME_", "HF_")
+CHILD_ENV_SECRETS = ("DEEPMATH_API_KEY", "HF_TOKEN")
+
+
+def child_env() -> dict[str, str]:
+    """The settings of this process that a spawned `deepmath-mcp` must share (see CHILD_ENV_*)."""
+    return {k: v for k, v in os.environ.items()
+            if (k in CHILD_ENV_NAMES or k.startswith(CHILD_ENV_PREFIXES)) and k not in CHILD_ENV_SECRETS}
 
 
 class McpExecutor:
@@ -43,11 +57,13 @@ class McpExecutor:
               cwd: str | None = None, **kw: Any) -> McpExecutor:
         """Spawn the server as a subprocess and speak MCP over its stdin/stdout.
 
-        `errlog=` (a text file) receives the server's stderr instead of this process's stderr."""
+        `errlog=` (a text file) receives the server's stderr instead of this process's stderr. The
+        server's environment is the SDK's safe default plus `child_env()` plus `env`."""
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not argv:
             raise ValueError("empty MCP server command")
-        return cls(StdioServerParameters(command=argv[0], args=argv[1:], env=env, cwd=cwd), **kw)
+        return cls(StdioServerParameters(command=argv[0], args=argv[1:], env=child_env() | (env or {}), cwd=cwd),
+                   **kw)
 
     @classmethod
     def http(cls, url: str = "http://127.0.0.1:8765/mcp", **kw: Any) -> McpExecutor:
@@ -59,17 +75,22 @@ class McpExecutor:
         self._dead = anyio.Event()
         self._error: BaseException | None = None
         self._scopes: set[anyio.CancelScope] = set()
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
         try:
-            await self._tg.start(self._own_connection)
+            await tg.start(self._own_connection)
         except BaseException as exc:
             self._closing.set()
-            await self._tg.__aexit__(None, None, None)
+            try:
+                await tg.__aexit__(type(exc), exc, exc.__traceback__)
+            except BaseException:  # noqa: BLE001 - the group re-raises the start failure; reported below
+                pass
             if isinstance(exc, Exception):
+                leaf = _leaf(exc)
                 raise AgentError(f"could not connect to the MCP server ({self.describe}): "
-                                 f"{type(exc).__name__}: {exc}") from exc
+                                 f"{type(leaf).__name__}: {leaf}") from exc
             raise
+        self._tg = tg  # set only once connected: __aexit__ after a failed start has nothing to close
         return self
 
     async def _own_connection(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
@@ -80,28 +101,35 @@ class McpExecutor:
         recorded, in-flight calls are cancelled and turned into AgentError, and the trajectories'
         tasks are never cancelled from under them."""
         started = False
-        try:
-            target: Any = self._server
-            if isinstance(target, StdioServerParameters) and self.errlog is not None:
-                target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
-            async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
-                self._client = client
-                started = True
-                task_status.started()
-                await self._closing.wait()
-        except Exception as exc:
-            if not started:
-                raise
-            self._error = exc
-        finally:
-            self._client = None
-            self._dead.set()
-            for scope in list(self._scopes):
-                scope.cancel()
+        # Shielded once connected: a cancelled caller (Ctrl-C) still closes the connection properly (the
+        # stdio server is stopped, the HTTP session deleted); __aexit__ bounds that with a deadline.
+        with anyio.CancelScope() as self._shield:
+            try:
+                target: Any = self._server
+                if isinstance(target, StdioServerParameters) and self.errlog is not None:
+                    target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
+                async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
+                    self._client = client
+                    started = True
+                    self._shield.shield = True
+                    task_status.started()
+                    await self._closing.wait()
+            except Exception as exc:
+                if not started:
+                    raise
+                self._error = exc
+            finally:
+                self._client = None
+                self._dead.set()
+                for scope in list(self._scopes):
+                    scope.cancel()
 
     async def __aexit__(self, *exc: object) -> None:
-        self._closing.set()
-        await self._tg.__aexit__(None, None, None)
+        tg, self._tg = getattr(self, "_tg", None), None
+        if tg is not None:
+            self._closing.set()
+            self._shield.deadline = anyio.current_time() + CLOSE_TIMEOUT_S
+            await tg.__aexit__(None, None, None)
 
     # -- calls --------------------------------------------------------------------------------------
     def _lost(self) -> AgentError:
@@ -175,8 +203,13 @@ def _structured(res: Any) -> dict[str, Any] | None:
 
 
 
-def _first_leaf(exc: BaseException | None) -> str:
-    """The first concrete error inside (possibly nested) exception groups, for messages."""
+def _leaf(exc: BaseException) -> BaseException:
+    """The first concrete error inside (possibly nested) exception groups."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    return f"{exc}" if exc is not None else ""
+    return exc
+
+
+def _first_leaf(exc: BaseException | None) -> str:
+    """The first concrete error's message, for messages."""
+    return f"{_leaf(exc)}" if exc is not None else ""

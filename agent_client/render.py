@@ -4,6 +4,7 @@ Why a separate module: the loop reports events (`Agent.run(on_event=...)`) and k
 terminals; this module turns a (possibly still growing) Trajectory into renderables — thinking
 dimmed, code as highlighted panels, tool results as panels titled with their status and latency,
 the final answer emphasised, and a token/time summary — and shows the majority vote for --samples.
+`LiveView` shows one run while it is written (each turn printed once; see its docstring).
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rich.console import Group, RenderableType
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.panel import Panel
+from rich.spinner import Spinner
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from agent_client.answer import THINK_CLOSE, THINK_OPEN
+from agent_client.answer import THINK_CLOSE, THINK_OPEN, thinking_open
 from agent_client.trajectory import Trajectory
 from agent_client.vote import vote
 
@@ -38,7 +43,7 @@ def _prose(text: str, thinking: bool) -> tuple[Text, bool]:
 
 
 def trajectory_view(traj: Trajectory, pending: str = "", *, thinking_at_start: bool = False) -> RenderableType:
-    """The segments so far, plus `pending` (text of the current turn not yet cut into segments)."""
+    """The segments so far, plus `pending` (text of the current turn not yet cut into segments), whole."""
     parts: list[RenderableType] = []
     thinking = thinking_at_start
     for seg in traj.segments:
@@ -57,6 +62,71 @@ def trajectory_view(traj: Trajectory, pending: str = "", *, thinking_at_start: b
         styled, _ = _prose(pending, thinking)
         parts.append(styled)
     return Group(*parts)
+
+
+class LiveView:
+    """A run as it happens: finished segments are printed once, as ordinary output; only the turn being
+    written is shown in a transient Live area below them (its last rows, so it always fits the screen).
+
+    Why the Live area is stopped around every print instead of printing through it: a Live area that
+    is taller than the rows left on screen (a long turn, a small terminal) cannot be erased, and
+    printing above it then repeats the turn. Leaving the `with` block by an exception (Ctrl-C) prints
+    the unfinished turn as ordinary output, so what was shown stays on the screen."""
+
+    def __init__(self, console: Console, thinking_at_start: bool):
+        self.console = console
+        self.thinking = thinking_at_start
+        self.printed = 0  # segments already printed
+        self.pending = ""  # text of the current turn so far (provisional)
+        self.live: Live | None = None
+
+    def __enter__(self) -> LiveView:
+        self._start()
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._stop()
+        if exc_type is not None and self.pending.strip():
+            self.console.print(_prose(self.pending, self.thinking)[0])
+            self.pending = ""
+
+    def _start(self) -> None:
+        self.live = Live(self._status(), console=self.console, refresh_per_second=8, transient=True)
+        self.live.start()
+
+    def _stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+    def _status(self) -> RenderableType:
+        spinner = Spinner("dots", Text(" generating", style="dim"))
+        if not self.pending.strip():
+            return spinner
+        rows = max(1, min(12, self.console.height - 3))
+        lines = _prose(self.pending, self.thinking)[0].wrap(self.console, self.console.width)
+        return Group(*lines[-rows:], spinner)
+
+    def event(self, kind: str, traj: Trajectory, payload: Any) -> None:
+        """The `on_event` hook of `Agent.run`."""
+        if kind == "delta":
+            self.pending = payload
+        elif kind == "segments":
+            new = traj.segments[self.printed:]
+            if new:
+                self._stop()
+                self.console.print(trajectory_view(traj.model_copy(update={"segments": new}),
+                                                   thinking_at_start=self.thinking))
+                for seg in new:
+                    if seg.kind == "text":
+                        self.thinking = thinking_open(seg.text, self.thinking)
+                self.printed = len(traj.segments)
+                self._start()
+            self.pending = ""
+        elif kind == "done":
+            self._stop()
+        if self.live is not None:
+            self.live.update(self._status())
 
 
 def answer_panel(traj: Trajectory) -> RenderableType:

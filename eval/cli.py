@@ -25,63 +25,46 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
-from agent_client import Agent, AgentConfig, AgentError, OpenAIBackend
+from agent_client import Agent, AgentError
+from agent_client.setup import (CliParser, add_debug, add_engine_args, agent_config, at_least, build_engine,
+                                SANDBOX_START, check_engine_args, fail, sandbox_for, sandbox_label)
 from eval.datasets import DatasetUnavailable
+from wasm_sandbox.version import add_version
 
 VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify equivalence); unparsable "
              "answers do not vote; a tie goes to the answer whose first sample came earliest.")
 
 
 def _add_run_args(p: argparse.ArgumentParser) -> None:
-    d = AgentConfig()
     g = p.add_argument_group("benchmark")
     g.add_argument("--dataset", required=True,
                    help="a name (math500, aime25, aime24, hmmt25, hle, champ, champ-all) or a .jsonl/.parquet/.csv file")
     g.add_argument("--problem-col", help="local file: column with the problem (default: detected)")
     g.add_argument("--answer-col", help="local file: column with the reference answer (default: detected)")
     g.add_argument("--id-col", help="local file: column with a unique id (default: detected, else row number)")
-    g.add_argument("--limit", type=int, default=None, help="only the first N problems")
-    g.add_argument("--samples", "-k", type=int, default=1, help="samples per problem (k)")
+    g.add_argument("--limit", type=at_least(1), default=None, help="only the first N problems")
+    g.add_argument("--samples", "-k", type=at_least(1), default=1, help="samples per problem (k)")
     g.add_argument("--shard", default=None, help="i/n: run only problems with index %% n == i (0-based)")
     g.add_argument("--out", required=True, type=Path, help="run file (JSONL); an existing one is resumed")
-    g.add_argument("--concurrency", type=int, default=64, help="trajectories in flight (over all problems)")
-    g.add_argument("--max-failures", type=int, default=5,
+    g.add_argument("--concurrency", type=at_least(1), default=64, help="trajectories in flight (over all problems)")
+    g.add_argument("--max-failures", type=at_least(1), default=5,
                    help="stop after this many problems failed on infrastructure errors")
-    g = p.add_argument_group("model (as deepmath-agent)")
-    g.add_argument("--engine", choices=["auto", "openai", "local"], default="auto")
-    g.add_argument("--base-url", default=os.environ.get("DEEPMATH_BASE_URL"),
-                   help="OpenAI-compatible base URL (vLLM); API key from DEEPMATH_API_KEY or OPENAI_API_KEY")
-    g.add_argument("--model", help="served model name (openai) or checkpoint directory (local)")
-    g.add_argument("--tokenizer", help="tokenizer path or id (default: --model)")
-    g.add_argument("--retries", type=int, default=5)
-    g.add_argument("--lora", help="peft LoRA adapter directory (local engine)")
-    g = p.add_argument_group("sampling (as deepmath-agent)")
-    g.add_argument("--mode", choices=["agent", "plain"], default="agent", help="plain = no tools (the baseline)")
-    g.add_argument("--max-tokens", type=int, default=None, help=f"model tokens per trajectory (default {d.max_tokens})")
-    g.add_argument("--max-tokens-per-step", type=int, default=None)
-    g.add_argument("--max-steps", type=int, default=d.max_steps)
-    g.add_argument("--temperature", type=float, default=d.temperature)
-    g.add_argument("--top-p", type=float, default=d.top_p)
-    g.add_argument("--seed", type=int, default=None,
-                   help="base seed; sample j of dataset problem i uses seed + 1000*(i*k + j)")
-    g.add_argument("--prompt-version", default=d.prompt_version)
-    g = p.add_argument_group("sandbox (as deepmath-agent)")
-    x = g.add_mutually_exclusive_group()
-    x.add_argument("--mcp-url", help="streamable HTTP endpoint of a running deepmath-mcp")
-    x.add_argument("--mcp-command", help="command that starts an MCP server on stdio (default: deepmath-mcp)")
-    g.add_argument("--tool-timeout", type=float, default=None)
+    add_engine_args(p, seed_help="base seed; sample j of dataset problem i uses seed + 1000*(i*k + j)",
+                    titles=("model (as deepmath-agent)", "sampling (as deepmath-agent)", "sandbox (as deepmath-agent)"))
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="deepmath-eval", description="Benchmark the DeepMath agent. " + VOTE_HELP)
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = CliParser(prog="deepmath-eval", description="Benchmark the DeepMath agent. " + VOTE_HELP)
+    add_version(p)
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=CliParser)
     _add_run_args(sub.add_parser("run", help="run a benchmark (resumable, shardable)", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter))
     for name, what in (("score", "score runs: maj@k, mean@k, pass@k with 95%% bootstrap CIs, lengths, tools"),
                        ("compare", "runs side by side with paired differences; --plot accuracy vs length")):
         sp = sub.add_parser(name, help=what, description=what.replace("%%", "%") + ". " + VOTE_HELP)
-        sp.add_argument("runs", nargs="+", type=Path, help="run files (JSONL) written by `deepmath-eval run`")
+        sp.add_argument("runs", nargs="+", type=_run_file, help="run files (JSONL) written by `deepmath-eval run`")
+        add_debug(sp)
         sp.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
         sp.add_argument("--seed", type=int, default=0, help="bootstrap seed")
         sp.add_argument("--merge", action="store_true",
@@ -91,14 +74,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             sp.add_argument("--metric", choices=["maj", "mean"], default="maj", help="accuracy on the plot's y axis")
     sub.add_parser("datasets", help="list the named datasets")
     args = p.parse_args(argv)
-    if args.cmd == "run" and args.samples < 1:
-        p.error("--samples must be at least 1")
+    if args.cmd == "run":
+        check_engine_args(p, args)
     return args
+
+
+def _run_file(text: str) -> Path:
+    """argparse type: an existing run file (a usage error, not a traceback, when it is missing)."""
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file" if not path.is_dir() else f"{text} is a folder")
+    return path
 
 
 # -- run ------------------------------------------------------------------------------------------------
 async def _run(args: argparse.Namespace, err: Console) -> int:
-    from agent_client.cli import LOCAL_DEFAULT_MAX_TOKENS, resolve_engine, sandbox_for
     from eval import datasets, runner
     from eval.records import RunHeader
 
@@ -112,14 +102,9 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
     if bad:
         err.print(f"[yellow]warning:[/] math-verify cannot parse {len(bad)} reference answer(s); those problems "
                   f"can only be scored wrong: {', '.join(bad[:8])}{' …' if len(bad) > 8 else ''}")
-    backend, tok, label, offline = await resolve_engine(args, err)
-    local = not isinstance(backend, OpenAIBackend)
-    cfg = AgentConfig(
-        max_tokens=args.max_tokens or (LOCAL_DEFAULT_MAX_TOKENS if offline else AgentConfig().max_tokens),
-        max_tokens_per_step=args.max_tokens_per_step or AgentConfig().max_tokens_per_step,
-        max_steps=args.max_steps, temperature=args.temperature, top_p=args.top_p, mode=args.mode,
-        prompt_version=args.prompt_version, tool_timeout_s=args.tool_timeout, seed=args.seed,
-        max_context=getattr(getattr(getattr(backend, "model", None), "config", None), "max_position_embeddings", None))
+    engine = await build_engine(args, err)
+    backend, tok, label, local = engine.backend, engine.tokenizer, engine.label, engine.local
+    cfg = agent_config(args, engine)
     header = RunHeader(
         dataset=args.dataset, dataset_size=len(problems), shard=args.shard, samples=args.samples, mode=args.mode,
         model=label, engine="local" if local else "openai", tokenizer=str(getattr(tok, "name_or_path", "")),
@@ -127,7 +112,7 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
         sampling={"temperature": cfg.temperature, "top_p": cfg.top_p, "seed": args.seed},
         budgets={"max_tokens": cfg.max_tokens, "max_tokens_per_step": cfg.max_tokens_per_step,
                  "max_steps": cfg.max_steps, "tool_timeout_s": cfg.tool_timeout_s, "max_context": cfg.max_context},
-        mcp=None if args.mode == "plain" else (args.mcp_url or args.mcp_command or "deepmath-mcp (stdio)"),
+        mcp=sandbox_label(args),
         concurrency=args.concurrency, seed=args.seed, versions=runner.package_versions(),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     finished = runner.prepare_output(args.out, header)
@@ -137,7 +122,7 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
                             f"{len(items) - len(todo)} already in {args.out}, {len(todo)} to run  ·  model {label}"))
     if not todo:
         return 0
-    async with sandbox_for(args, backend, err, "Starting the sandbox…") as executor:
+    async with sandbox_for(args, backend, err, SANDBOX_START) as executor:
         agent = Agent(backend, executor, tok, cfg)
         prog = runner.Progress(total=len(todo))
         columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -239,10 +224,13 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
         for name, desc in available().items():
             console.print(f"[bold]{name:10s}[/] {desc}")
         return 0
-    if args.cmd == "score":
-        return _score(args, console, err)
-    if args.cmd == "compare":
-        return _compare(args, console, err)
+    try:
+        if args.cmd == "score":
+            return _score(args, console, err)
+        if args.cmd == "compare":
+            return _compare(args, console, err)
+    except Exception as exc:  # noqa: BLE001 - one line (traceback with --debug); see agent_client.setup.fail
+        return fail(err, exc, args.debug)
     try:
         from transformers.utils import logging as hf_logging
 
@@ -252,9 +240,10 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
         pass
     try:
         return anyio.run(_run, args, err)
-    except (AgentError, DatasetUnavailable, ValueError) as exc:
-        err.print(Text.assemble(("error: ", "bold red"), str(exc)))
-        return 2
+    except (DatasetUnavailable, ValueError) as exc:
+        return fail(err, AgentError(str(exc)), args.debug)
+    except Exception as exc:  # noqa: BLE001 - AgentError: exit 2; anything else one line, exit 1
+        return fail(err, exc, args.debug)
     except KeyboardInterrupt:
         err.print("interrupted; finished problems are saved, rerun the same command to resume")
         return 130

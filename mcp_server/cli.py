@@ -18,6 +18,8 @@ from collections.abc import Iterator
 
 import anyio
 
+from wasm_sandbox.version import add_version
+
 from .server import ServerConfig
 
 log = logging.getLogger("deepmath.mcp")
@@ -30,6 +32,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         description="Python-in-WebAssembly sandbox as an MCP server (tools: run_python, reset_session, "
         "list_allowed_modules).",
     )
+    add_version(p)
     p.add_argument("--transport", choices=["stdio", "http"], default=d.transport,
                    help="stdio (default) or streamable HTTP")
     p.add_argument("--host", default=d.host, help="HTTP bind address (default %(default)s)")

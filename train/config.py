@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from wasm_sandbox.version import add_version
+
 Engine = Literal["vllm-server", "vllm-colocate", "local"]
 ENGINES: tuple[str, ...] = typing.get_args(Engine)
 
@@ -190,6 +192,7 @@ def build_parser(prog: str = "deepmath-train") -> argparse.ArgumentParser:
                                      "through agent_client and the deepmath-mcp sandbox.",
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--config", metavar="FILE", help="YAML/JSON file of options; command-line flags win")
+    add_version(parser)
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
         tp, optional = _unwrap_optional(hints[f.name])
