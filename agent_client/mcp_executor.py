@@ -135,7 +135,7 @@ class McpExecutor:
         t0 = time.perf_counter()
         res = await self._call("run_python", args)
         latency_ms = (time.perf_counter() - t0) * 1000
-        structured = _structured(res)
+        structured = res.structured_content
         # the server's text content is ExecResult.render(), exactly what the model must read
         text = "".join(getattr(c, "text", "") for c in (res.content or []))
         if structured is None or structured.get("status") not in STATUSES:
@@ -152,7 +152,7 @@ class McpExecutor:
 
     async def list_allowed_modules(self) -> list[str]:
         res = await self._call("list_allowed_modules", {})
-        s = _structured(res)
+        s = res.structured_content
         if isinstance(s, dict) and "result" in s:
             s = s["result"]
         if isinstance(s, list):
@@ -163,15 +163,6 @@ class McpExecutor:
         except ValueError as exc:
             raise AgentError(f"list_allowed_modules returned {text[:200]!r}") from exc
         return [str(m) for m in value]
-
-
-def _structured(res: Any) -> dict[str, Any] | None:
-    """The tool's structured content, whichever attribute spelling the SDK version uses."""
-    for name in ("structured_content", "structuredContent"):
-        value = getattr(res, name, None)
-        if value is not None:
-            return value
-    return None
 
 
 

@@ -121,7 +121,7 @@ def test_live_view_in_a_real_terminal(scripted, tiny_model_dir, mcp_url, tmp_pat
 
 def test_served_context_window_caps_the_run(tok, tiny_model_dir):
     """vLLM lists max_model_len at /v1/models; the CLI caps requests by it instead of getting HTTP 400."""
-    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
 
     handler = ScriptedCompletions(tok, step_policy(["word " * 3000]), max_model_len=2100)
     with ScriptedOpenAIServer(handler) as srv:
