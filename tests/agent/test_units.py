@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from agent_client import AgentError, Trajectory, extract_answer, load_prompt
+from agent_client import AgentError, Segment, Trajectory, extract_answer, load_prompt
 from agent_client.answer import boxed_outside_thinking, thinking_open
 from agent_client.openai_backend import OpenAIBackend, parse_completion
 from agent_client.prompt import PromptTokens
@@ -46,6 +46,20 @@ def test_trajectory_rejects_misaligned_mask_and_logprobs():
     t = Trajectory(problem="p", prompt_ids=[5], completion_ids=[1, 2, 3], mask=[1, 0, 1], logprobs=[-1, 0, -2])
     assert t.ids == [5, 1, 2, 3] and t.model_token_ids() == [1, 3]
     assert Trajectory.model_validate_json(t.model_dump_json()) == t
+
+
+def test_trajectory_counts_are_derived_from_mask_and_segments_and_serialised():
+    segs = [Segment(kind="code", text="1/0"), Segment(kind="tool", text="ZeroDivisionError", status="error"),
+            Segment(kind="code", text="1"), Segment(kind="tool", text="1", status="ok")]
+    t = Trajectory(problem="p", prompt_ids=[5], completion_ids=[1, 2, 3, 4, 5], mask=[1, 1, 0, 1, 0], segments=segs)
+    counts = ("model_tokens", "tool_tokens", "tool_calls", "tool_errors", "ran_code")
+    assert tuple(getattr(t, k) for k in counts) == (3, 2, 2, 1, True)
+    t.segments.pop()  # they follow the record: no second copy to keep in step
+    assert (t.tool_calls, t.tool_errors, t.ran_code) == (1, 1, False)
+    dumped = json.loads(t.model_dump_json())
+    assert {k: dumped[k] for k in counts} == {"model_tokens": 3, "tool_tokens": 2, "tool_calls": 1,
+                                                "tool_errors": 1, "ran_code": False}
+    assert Trajectory.model_validate(dumped) == t  # the written-out counts are ignored when read back
 
 
 def test_parse_completion_maps_vllm_finish_reasons():
