@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -82,8 +83,9 @@ class McpExecutor:
         started = False
         try:
             target: Any = self._server
-            if isinstance(target, StdioServerParameters) and self.errlog is not None:
-                target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
+            if isinstance(target, StdioServerParameters):  # a Transport: Client enters it
+                # (the SDK's default errlog is the sys.stderr of when mcp was imported, maybe closed since)
+                target = stdio_client(target, errlog=self.errlog or sys.stderr)
             async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
                 self._client = client
                 started = True

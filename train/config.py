@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -188,6 +189,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     """A TrainConfig from `--config FILE` (if given) overridden by explicit flags. Bad flags or values
     exit with a usage message; options in the file that are no TrainConfig field raise ValueError."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = [x for a in argv for x in (a.split("=", 1) if a.startswith("--config=") else [a])]  # TRL wants two words
     try:
         cfg, from_file, from_flags = parser.parse_args_and_config(
             argv, return_remaining_strings=True, separate_remaining_strings=True)
