@@ -5,7 +5,7 @@ with mask 1 and tool-output tokens with mask 0). Each step sends exactly that se
 backend, so the context the model saw at step k is a prefix of the final sequence, and decoded
 model text is never re-tokenized. Tool output is the only text this module tokenizes.
 
-Stop rules (DESIGN.md §3): the model's EOS; a `\\boxed{}` written outside the thinking block;
+Stop rules: the model's EOS; a `\\boxed{}` written outside the thinking block;
 `max_steps` model turns (a turn ends at a tool call); the token budget (`max_tokens` of the model's own tokens in total,
 `max_tokens_per_step` per call, and the optional context window `max_context`).
 """
@@ -22,7 +22,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from agent_client.answer import boxed_outside_thinking, extract_answer, thinking_open
-from agent_client.interfaces import AgentError, Backend, Generation, TokenSeq, ToolExecutor, ToolResult
+from agent_client.interfaces import AgentError, Backend, Generation, ToolExecutor, ToolResult
 from agent_client.prompt import DEFAULT_VERSION, PromptTokens, load_prompt
 from agent_client.trajectory import Segment, Trajectory
 
@@ -65,10 +65,8 @@ def _strip_fences(code: str) -> str:
 class _Run:
     """Mutable state of one trajectory while it is being built."""
 
-    def __init__(self, problem: str, prompt_ids: list[int], prompt_version: str, think_open: bool,
-                 seq: TokenSeq | None = None):
+    def __init__(self, problem: str, prompt_ids: list[int], prompt_version: str, think_open: bool):
         self.traj = Trajectory(problem=problem, prompt_ids=prompt_ids, logprobs=[], prompt_version=prompt_version)
-        self.seq = seq if seq is not None else TokenSeq(prompt_ids)  # prompt + completion, grown and sent each step
         self.think_open_at_start = think_open
         self.turn_ids: list[int] = []  # model tokens since the last tool output
         self.turn_text = ""  # ...decoded as a whole (a character may span two requests' tokens)
@@ -88,25 +86,19 @@ class _Run:
         self.turn_ids.extend(gen.token_ids)
         self.turn_text = decode(self.turn_ids)
         t.completion_ids.extend(gen.token_ids)
-        self.seq.extend(gen.token_ids)
         t.mask.extend([1] * len(gen.token_ids))
         if t.logprobs is not None:
             if gen.logprobs is None:
                 t.logprobs = None
             else:
                 t.logprobs.extend(gen.logprobs)
-        t.model_tokens += len(gen.token_ids)
 
     def add_tool(self, ids: list[int], result: ToolResult) -> None:
         t = self.traj
         t.completion_ids.extend(ids)
-        self.seq.extend(ids)
         t.mask.extend([0] * len(ids))
         if t.logprobs is not None:
             t.logprobs.extend([0.0] * len(ids))
-        t.tool_tokens += len(ids)
-        t.tool_calls += 1
-        t.tool_errors += result.status != "ok"
         t.segments.append(Segment(kind="tool", text=result.text, status=result.status, latency_ms=result.latency_ms))
 
     def add_text_segment(self, text: str) -> None:
@@ -161,11 +153,8 @@ class Agent:
         cfg = self.config
         emit = on_event or _no_event
         t0 = time.perf_counter()
-        ptok = self._prompt_tokens()
-        text, ids = ptok.ids(problem)
-        head_n = len(ptok.head_ids) if ptok.head_ids and ids[: len(ptok.head_ids)] == ptok.head_ids else 0
-        run = _Run(problem, ids, self.prompt.version, thinking_open(text),
-                   TokenSeq.with_prefix(ids, head_n, ptok.head_json if head_n else ""))
+        text, ids = self._prompt_tokens().ids(problem)
+        run = _Run(problem, ids, self.prompt.version, thinking_open(text))
         traj = run.traj
         session_id = uuid.uuid4().hex
         stop = [TOOL_CLOSE] if cfg.mode == "agent" else []
@@ -181,7 +170,7 @@ class Agent:
                     break
                 ts = time.perf_counter()
                 gen = await self.backend.generate(
-                    run.seq, max_tokens=min(cfg.max_tokens_per_step, remaining),
+                    traj.ids, max_tokens=min(cfg.max_tokens_per_step, remaining),
                     temperature=cfg.temperature, top_p=cfg.top_p, stop=stop,
                     seed=None if seed is None else seed + calls)
                 model_s += time.perf_counter() - ts

@@ -17,7 +17,6 @@ they go back to the model as output text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, model_validator
@@ -60,39 +59,6 @@ class Backend(Protocol):
 
     async def generate(self, prompt_ids: list[int], *, max_tokens: int, temperature: float,
                        top_p: float, stop: list[str], seed: int | None = None) -> Generation: ...
-
-
-class TokenSeq(list):
-    """The trajectory's growing token sequence, as the list the backends receive.
-
-    Why: the whole sequence is sent as the prompt at every step, and serializing ~thousands of ids to
-    JSON each time was the largest per-request cost of the HTTP backend. The agent only ever appends
-    to this list, so it remembers the JSON text of the ids already serialized and each request
-    encodes only the new ones. Any other use of it is an ordinary list (a shrink resets the memo)."""
-
-    __slots__ = ("_done", "_text")
-
-    def __init__(self, ids: Sequence[int] = ()):
-        super().__init__(ids)
-        self._done, self._text = 0, ""
-
-    @classmethod
-    def with_prefix(cls, ids: Sequence[int], prefix_len: int, prefix_json: str) -> TokenSeq:
-        """A sequence whose first `prefix_len` ids are known to serialize to `prefix_json` (no brackets)."""
-        seq = cls(ids)
-        if prefix_len and prefix_len <= len(seq):
-            seq._done, seq._text = prefix_len, prefix_json
-        return seq
-
-    def json_array(self) -> str:
-        n = len(self)
-        if n < self._done:
-            self._done, self._text = 0, ""
-        if n > self._done:
-            new = ",".join(map(str, self[self._done:]))
-            self._text = f"{self._text},{new}" if self._text else new
-            self._done = n
-        return f"[{self._text}]"
 
 
 class ToolResult(BaseModel):

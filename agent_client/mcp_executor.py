@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -106,8 +107,9 @@ class McpExecutor:
         with anyio.CancelScope() as self._shield:
             try:
                 target: Any = self._server
-                if isinstance(target, StdioServerParameters) and self.errlog is not None:
-                    target = stdio_client(target, errlog=self.errlog)  # a Transport: Client enters it
+                if isinstance(target, StdioServerParameters):  # a Transport: Client enters it
+                    # (the SDK's default errlog is the sys.stderr of when mcp was imported, maybe closed since)
+                    target = stdio_client(target, errlog=self.errlog or sys.stderr)
                 async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
                     self._client = client
                     started = True
@@ -163,7 +165,7 @@ class McpExecutor:
         t0 = time.perf_counter()
         res = await self._call("run_python", args)
         latency_ms = (time.perf_counter() - t0) * 1000
-        structured = _structured(res)
+        structured = res.structured_content
         # the server's text content is ExecResult.render(), exactly what the model must read
         text = "".join(getattr(c, "text", "") for c in (res.content or []))
         if structured is None or structured.get("status") not in STATUSES:
@@ -180,7 +182,7 @@ class McpExecutor:
 
     async def list_allowed_modules(self) -> list[str]:
         res = await self._call("list_allowed_modules", {})
-        s = _structured(res)
+        s = res.structured_content
         if isinstance(s, dict) and "result" in s:
             s = s["result"]
         if isinstance(s, list):
@@ -191,15 +193,6 @@ class McpExecutor:
         except ValueError as exc:
             raise AgentError(f"list_allowed_modules returned {text[:200]!r}") from exc
         return [str(m) for m in value]
-
-
-def _structured(res: Any) -> dict[str, Any] | None:
-    """The tool's structured content, whichever attribute spelling the SDK version uses."""
-    for name in ("structured_content", "structuredContent"):
-        value = getattr(res, name, None)
-        if value is not None:
-            return value
-    return None
 
 
 

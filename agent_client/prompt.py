@@ -79,7 +79,6 @@ class PromptTokens:
     def __init__(self, tokenizer: Any, prompt: Prompt, mode: Mode):
         self.tok, self.prompt, self.mode = tokenizer, prompt, mode
         self.head, self.head_ids = self._split()
-        self.head_json = ",".join(map(str, self.head_ids))  # for TokenSeq.with_prefix
 
     def text(self, problem: str) -> str:
         return self.tok.apply_chat_template(self.prompt.messages(problem, self.mode), tokenize=False,

@@ -6,13 +6,18 @@ followed by `completion_ids` is exactly what the model was conditioned on at the
 trainer can multiply it into the loss mask (TRL's `env_mask`). `segments` is the same run cut into
 prose, code and tool results for display and analysis; it is derived from the tokens, never the
 other way round.
+
+The counts (`model_tokens`, `tool_tokens`, `tool_calls`, `tool_errors`) and `ran_code` are computed
+from `mask` and `segments` on access, so they cannot drift from them; they are still written out
+when a trajectory is serialised (pydantic computed fields) and ignored when one is read back.
+`completion_text` is stored: decoding needs the tokenizer, which the record does not carry.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 SegmentKind = Literal["text", "code", "tool"]
 FinishReason = Literal["answer", "eos", "max_steps", "budget", "error"]
@@ -40,10 +45,6 @@ class Trajectory(BaseModel):
     segments: list[Segment] = Field(default_factory=list)
     answer: str | None = Field(default=None, description="final \\boxed{} (with boxes stated together) after </think>, else anywhere")
     finish_reason: FinishReason = "error"
-    model_tokens: int = 0
-    tool_tokens: int = 0
-    tool_calls: int = 0
-    tool_errors: int = Field(default=0, description="tool calls whose status != ok")
     timings: dict[str, float] = Field(default_factory=lambda: {"wall_s": 0.0, "model_s": 0.0, "tool_s": 0.0})
     prompt_version: str = ""
     completion_text: str = Field(default="", description="the completion ids decoded (special tokens kept)")
@@ -56,6 +57,36 @@ class Trajectory(BaseModel):
         if self.logprobs is not None and len(self.logprobs) != n:
             raise ValueError(f"logprobs has {len(self.logprobs)} entries for {n} completion ids")
         return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def model_tokens(self) -> int:
+        """Completion tokens the model generated (mask 1)."""
+        return sum(self.mask)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool_tokens(self) -> int:
+        """Completion tokens the tool output inserted (mask 0)."""
+        return len(self.mask) - sum(self.mask)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool_calls(self) -> int:
+        """Tool results in the run (one per executed or refused call)."""
+        return sum(s.kind == "tool" for s in self.segments)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool_errors(self) -> int:
+        """Tool calls whose status != ok."""
+        return sum(s.kind == "tool" and s.status != "ok" for s in self.segments)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ran_code(self) -> bool:
+        """At least one snippet ran in the sandbox with status ok (what the code-use reward pays for)."""
+        return any(s.kind == "tool" and s.status == "ok" for s in self.segments)
 
     @property
     def ids(self) -> list[int]:

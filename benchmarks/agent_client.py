@@ -1,13 +1,13 @@
 """Benchmark of the agent client: per-step overhead and throughput against a loopback load generator.
 
-    OMP_NUM_THREADS=1 python benchmarks/agent_client.py [--quick] [--json out.json]
+    OMP_NUM_THREADS=1 python benchmarks/agent_client.py [--quick] [--json out.json] [--baseline /work/main]
 
 What is measured, all in one run:
   * raw round trip: a minimal keep-alive HTTP client (http.client) replaying the very request bodies the
     agent sent, one at a time — the floor any client pays for the same requests.
   * client overhead per step: (trajectory wall − tool time) / requests, at concurrency 1, minus the raw
-    round trip. It includes JSON encoding of the growing token-id prompt, httpx, decoding the new
-    tokens, segmenting, tokenizing the tool output and the pydantic trajectory.
+    round trip. It includes JSON encoding of the growing token-id prompt (orjson), the HTTP client
+    (aiohttp), decoding the new tokens, segmenting, tokenizing the tool output and the pydantic trajectory.
   * trajectories/s at 1, 16, 64 concurrent trajectories (Agent.run_many), as requests/s next to the load
     generator's own limit: the requests/s a minimal asyncio client with 64 keep-alive connections gets
     from the same server with the same bodies.
@@ -15,9 +15,13 @@ What is measured, all in one run:
     sandbox's own duration: the protocol cost of a tool call, reported separately.
 To measure the client and not the sandbox, the throughput runs use `InstantExecutor` (below), which
 answers every snippet at once with a fixed output; the MCP figure covers the real tool path.
-The load generator is `agent_client.scripted_server` in its own process (a scripted policy: it
-plays a fixed tool-using trajectory), so client and server each get one of the two cores.
-Targets (issue 4): overhead <= 2 ms per step; throughput at 64 >= 80% of the generator's limit.
+The load generator is the test double tests/support/scripted_server.py in its own process (a
+scripted policy: it plays a fixed tool-using trajectory), so client and server each get one of the
+two cores. Targets: overhead <= 2 ms per step; throughput at 64 >= 80% of the generator's limit.
+
+Before/after in one command: `--baseline DIR` first runs this file with another checkout's
+interpreter (`--baseline-python`, default DIR/.venv/bin/python), whose installed `agent_client` is
+the "before"; then the same measurement with this tree's client, and prints both side by side.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,9 +45,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # this file is named like the package it measures: keep its own folder off the import path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent / "tests"))  # support.tiny_model
+sys.path.insert(0, str(_HERE.parent / "tests"))  # support.tiny_model, support.net
 
 import anyio  # noqa: E402
+from support.net import free_port, wait_port  # noqa: E402
 
 from agent_client import Agent, AgentConfig, OpenAIBackend, ToolResult  # noqa: E402
 
@@ -72,7 +76,7 @@ class RecordingBackend:
     """Keeps the request bodies the agent sent, so the raw client can replay exactly the same bytes."""
 
     def __init__(self, inner: OpenAIBackend):
-        self.inner, self.prompts, self.calls = inner, [], 0
+        self.inner, self.prompts, self.calls, self.cpu_s = inner, [], 0, 0.0
 
     async def generate(self, prompt_ids: list[int], **kw: Any):
         self.calls += 1
@@ -133,9 +137,10 @@ async def agent_runs(base_url: str, tok: Any, concurrency: int, n: int, record: 
     if record:
         be.prompts.clear()
         be.calls = 0
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     trajs = await agent.run_many([f"problem {i}" for i in range(n)], concurrency=concurrency)
     wall = time.perf_counter() - t
+    be.cpu_s = time.process_time() - cpu  # this process only: the load generator runs in its own
     await backend.aclose()
     return trajs, wall, be
 
@@ -151,12 +156,7 @@ async def mcp_overhead(n: int = 60) -> tuple[float, float] | None:
     proc = subprocess.Popen([exe, "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and proc.poll() is None:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
+        wait_port(port, proc, timeout=600)
         lat, dur = [], []
         async with McpExecutor.http(f"http://127.0.0.1:{port}/mcp") as ex:
             for i in range(n + 5):
@@ -170,18 +170,54 @@ async def mcp_overhead(n: int = 60) -> tuple[float, float] | None:
         proc.wait(10)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer trajectories (a smoke run)")
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("--no-mcp", action="store_true", help="skip the real deepmath-mcp measurement")
+    ap.add_argument("--baseline", metavar="DIR", help="first run this benchmark against the agent client installed "
+                                                      "in another checkout DIR, then compare")
+    ap.add_argument("--baseline-python", metavar="PY", help="interpreter for --baseline (default DIR/.venv/bin/python)")
     args = ap.parse_args()
+    baseline = run_baseline(args) if args.baseline else None
+    results = measure(args)
+    report(results)
+    if baseline is not None:
+        compare(baseline, results, args.baseline)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"this": results, "baseline": baseline} if baseline else results,
+                                              indent=2))
+
+
+def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
+    """This same file (same measurement, same load generator) under the baseline checkout's interpreter,
+    so only the agent client it imports differs."""
+    root = Path(args.baseline).resolve()
+    py = args.baseline_python or str(root / ".venv" / "bin" / "python")
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "baseline.json"
+        cmd = [py, str(Path(__file__).resolve()), "--no-mcp", "--json", str(out)] + (["--quick"] if args.quick else [])
+        print(f"baseline: {' '.join(cmd)}  (cwd {root})", flush=True)
+        subprocess.run(cmd, cwd=root, check=True)
+        print(flush=True)
+        return json.loads(out.read_text())
+
+
+def compare(base: dict[str, Any], this: dict[str, Any], label: str) -> None:
+    print(f"\nbefore ({label}) -> after (this tree), same machine, one command:")
+    rows = [("client overhead per step (ms)", base["client_overhead_ms_per_step"], this["client_overhead_ms_per_step"]),
+            ("client CPU per request (ms)", base["client_cpu_ms_per_request"], this["client_cpu_ms_per_request"]),
+            ("agent time per request (ms)", base["agent_request_ms"], this["agent_request_ms"]),
+            ("raw HTTP round trip (ms)", base["raw_rtt_ms"], this["raw_rtt_ms"])]
+    for c in ("1", "16", "64"):
+        b, t = base["levels"][c], this["levels"][int(c)]
+        rows.append((f"traj/s at concurrency {c}", b["traj_per_s"], t["traj_per_s"]))
+        rows.append((f"share of generator limit at {c}", b["ratio_to_limit"], t["ratio_to_limit"]))
+    for name, b, t in rows:
+        print(f"  {name:<34} {b:9.3f} -> {t:9.3f}")
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     scale = 0.25 if args.quick else 1.0
 
     from support.tiny_model import build_tiny_model
@@ -192,24 +228,27 @@ def main() -> None:
     tok = AutoTokenizer.from_pretrained(model_dir)
     (tmp / "script.json").write_text(json.dumps(SCRIPT))
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "agent_client.scripted_server", "--tokenizer", str(model_dir),
+    server = subprocess.Popen([sys.executable, str(_HERE.parent / "tests" / "support" / "scripted_server.py"),
+                               "--tokenizer", str(model_dir),
                                "--script", str(tmp / "script.json"), "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = server.stdout.readline()
         assert line.startswith("listening"), line
         base_url = f"http://127.0.0.1:{port}/v1"
-        results: dict[str, Any] = {}
+        results: dict[str, Any] = {"agent_client": str(Path(sys.modules["agent_client"].__file__).parent),
+                                   "load_average_1min": os.getloadavg()[0]}
 
         # 1. concurrency 1, recording the bodies; each round is paired with a raw replay of its bodies
         n1 = max(10, int(60 * scale))
         rounds1 = 5
         per_round = max(4, n1 // rounds1)
-        overheads, agent_ms, raw_ms_all, calls = [], [], [], 0
+        overheads, agent_ms, raw_ms_all, cpu_ms, calls = [], [], [], [], 0
         for _ in range(rounds1):
             trajs, _, rec = anyio.run(agent_runs, base_url, tok, 1, per_round, True)
             assert all(t.answer == "\\frac{58}{49}" and t.tool_calls == 3 for t in trajs), trajs[0]
             calls = rec.calls / per_round
+            cpu_ms.append(rec.cpu_s / rec.calls * 1000)
             step = statistics.median((t.timings["wall_s"] - t.timings["tool_s"]) / calls for t in trajs) * 1000
             raw = statistics.median(raw_round_trips(port, [body_for("scripted", p, kw) for p, kw in rec.prompts],
                                                     repeat=2)) * 1000
@@ -217,6 +256,7 @@ def main() -> None:
             raw_ms_all.append(raw)
             overheads.append(step - raw)
         results.update(requests_per_trajectory=calls, raw_rtt_ms=statistics.median(raw_ms_all),
+                       client_cpu_ms_per_request=statistics.median(cpu_ms),
                        agent_request_ms=statistics.median(agent_ms),
                        client_overhead_ms_per_step=statistics.median(overheads),
                        client_overhead_ms_rounds=overheads)
@@ -250,14 +290,20 @@ def main() -> None:
         m = anyio.run(mcp_overhead)
         if m is not None:
             results.update(mcp_rtt_ms=m[0], sandbox_ms=m[1], mcp_protocol_ms=m[0] - m[1])
+    return results
 
-    r = results
+
+def report(r: dict[str, Any]) -> None:
+    print(f"agent client under test      {r['agent_client']}  (machine load average {r['load_average_1min']:.1f} "
+          f"on {os.cpu_count()} cores at the start)")
     print(f"requests per trajectory      {r['requests_per_trajectory']:.0f} (3 tool calls + answer)")
     print(f"raw HTTP round trip (median) {r['raw_rtt_ms']:.3f} ms   (minimal http.client, same bodies)")
     print(f"agent time per request       {r['agent_request_ms']:.3f} ms   (median, concurrency 1, tool time excluded)")
     print(f"client overhead per step     {r['client_overhead_ms_per_step']:.3f} ms   (median of {len(r['client_overhead_ms_rounds'])} "
           f"paired rounds: {', '.join(f'{x:.2f}' for x in r['client_overhead_ms_rounds'])}; "
           f"target <= 2 ms: {'MET' if r['client_overhead_ms_per_step'] <= 2 else 'MISSED'})")
+    print(f"client CPU per request       {r['client_cpu_ms_per_request']:.3f} ms   (the agent process's own CPU time "
+          f"per model step at concurrency 1, tool time excluded; robust to other load on the machine)")
     print(f"load generator limit         {r['generator_limit_rps']:.0f} req/s (64 raw keep-alive clients; median of "
           f"the runs paired with each agent run below)")
     for c, lv in r["levels"].items():
@@ -269,8 +315,6 @@ def main() -> None:
     if "mcp_rtt_ms" in r:
         print(f"MCP tool call (real deepmath-mcp, HTTP): round trip {r['mcp_rtt_ms']:.2f} ms, sandbox "
               f"{r['sandbox_ms']:.2f} ms, protocol+transport {r['mcp_protocol_ms']:.2f} ms (median)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def run_throughput(n_problems: int, k: int, delay_s: float) -> None:
     from transformers import AutoTokenizer
 
     from agent_client import Agent, AgentConfig, McpExecutor, OpenAIBackend
-    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
     from eval.datasets import load
     from eval.runner import run_problems
     from support.tiny_model import build_tiny_model

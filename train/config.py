@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -146,36 +146,40 @@ class TrainConfig:
         path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
         return path
 
-    @classmethod
-    def from_file(cls, path: str | Path, **overrides: Any) -> TrainConfig:
-        return cls(**{**_read_file(path), **overrides})
-
 
 # -- command line ------------------------------------------------------------------------------------
-def _read_file(path: str | Path) -> dict[str, Any]:
-    """YAML or JSON mapping of field names (snake_case or kebab-case) to values."""
-    import yaml
+def build_parser(prog: str = "deepmath-train") -> Any:
+    """TRL's dataclass parser: one `--kebab-case` flag (and its `--snake_case` twin) per TrainConfig
+    field, help from the field, `--config FILE` (YAML or JSON) for defaults, explicit flags win.
 
-    text = Path(path).read_text()
-    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of option names to values")
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    out = {str(k).replace("-", "_"): v for k, v in data.items()}
-    unknown = sorted(set(out) - known)
-    if unknown:
-        raise ValueError(f"{path}: unknown option(s) {unknown}")
-    return out
+    Two gaps of `HfArgumentParser` are closed here: an optional value (`int | None`, ...) also takes
+    `none`/`null`, and an optional boolean (`bool | None`: unset = decided at run time) gets the
+    `--flag` / `--no-flag` pair that plain booleans get."""
+    from trl import TrlParser
 
+    class Parser(TrlParser):
+        def set_defaults_with_config(self, **kwargs: Any) -> list[str]:
+            # config keys may be spelled like the flags (kebab-case) or like the fields
+            return super().set_defaults_with_config(**{str(k).replace("-", "_"): v for k, v in kwargs.items()})
 
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    args = typing.get_args(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        return rest[0], True
-    return tp, False
+    parser = Parser(TrainConfig, prog=prog, description="GRPO + LoRA training of the DeepMath agent: rollouts "
+                    "through agent_client and the deepmath-mcp sandbox.")
+    parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                        help="YAML/JSON file of options (field or flag names); command-line flags win")
+    add_version(parser)
+    hints = typing.get_type_hints(TrainConfig)
+    actions = {a.dest: a for a in parser._actions if a.option_strings and a.dest in hints}
+    for name, action in actions.items():
+        args = typing.get_args(hints[name])
+        if type(None) not in args or typing.get_origin(hints[name]) not in (typing.Union, types.UnionType):
+            continue
+        if bool in args:
+            action.nargs, action.const = "?", True
+            parser.add_argument(f"--no-{name.replace('_', '-')}", dest=name, action="store_false",
+                                help=f"the opposite of --{name.replace('_', '-')}")
+        else:
+            action.type = _none_or(action.type)
+    return parser
 
 
 def _none_or(conv: Any) -> Any:
@@ -186,39 +190,19 @@ def _none_or(conv: Any) -> Any:
     return parse
 
 
-def build_parser(prog: str = "deepmath-train") -> argparse.ArgumentParser:
-    """An argparse parser with one `--kebab-case` flag per TrainConfig field (help from the field)."""
-    parser = argparse.ArgumentParser(prog=prog, description="GRPO + LoRA training of the DeepMath agent: rollouts "
-                                     "through agent_client and the deepmath-mcp sandbox.",
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--config", metavar="FILE", help="YAML/JSON file of options; command-line flags win")
-    add_version(parser)
-    hints = typing.get_type_hints(TrainConfig)
-    for f in dataclasses.fields(TrainConfig):
-        tp, optional = _unwrap_optional(hints[f.name])
-        flag = "--" + f.name.replace("_", "-")
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        kw: dict[str, Any] = {"help": f.metadata.get("help", ""), "default": default, "dest": f.name}
-        if tp is bool:
-            kw["action"] = argparse.BooleanOptionalAction
-        elif typing.get_origin(tp) is Literal:
-            kw["choices"] = list(typing.get_args(tp))
-        else:
-            kw["type"] = _none_or(tp) if optional else tp
-        parser.add_argument(flag, **kw)
-    return parser
-
-
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
-    """Build a TrainConfig from `--config FILE` (if given) overridden by explicit flags."""
+    """A TrainConfig from `--config FILE` (if given) overridden by explicit flags. Bad flags or values
+    exit with a usage message; options in the file that are no TrainConfig field raise ValueError."""
     parser = build_parser()
-    pre, _ = parser.parse_known_args(argv)
-    if pre.config:
-        parser.set_defaults(**_read_file(pre.config))
-    ns = vars(parser.parse_args(argv))
-    ns.pop("config", None)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = [x for a in argv for x in (a.split("=", 1) if a.startswith("--config=") else [a])]  # TRL wants two words
     try:
-        return TrainConfig(**ns)
-    except ValueError as exc:
+        cfg, from_file, from_flags = parser.parse_args_and_config(
+            argv, return_remaining_strings=True, separate_remaining_strings=True)
+    except ValueError as exc:  # TrainConfig.__post_init__ rejected a value, or the file is no mapping
         parser.error(str(exc))
-        raise  # unreachable: parser.error exits
+    if from_flags:
+        parser.error(f"unrecognized arguments: {' '.join(from_flags)}")
+    if from_file:
+        raise ValueError(f"--config: unknown option(s) {sorted(k[2:] for k in from_file[::2])}")
+    return cfg

@@ -37,7 +37,7 @@ def accuracy(traj: Trajectory, gold: str) -> float:
 
 def code_use(traj: Trajectory, gold: str) -> float:
     """1.0 when at least one snippet ran in the sandbox with status ok (an erroring snippet does not count)."""
-    return 1.0 if any(s.kind == "tool" and s.status == "ok" for s in traj.segments) else 0.0
+    return 1.0 if traj.ran_code else 0.0
 
 
 @dataclass(frozen=True)

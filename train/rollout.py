@@ -238,8 +238,7 @@ def batch_metrics(report: BatchReport, totals: RolloutTotals) -> dict[str, float
         "rollouts/dropped_total": float(totals.dropped),
         "rollouts/per_second": len(report.trajectories) / report.seconds if report.seconds > 0 else 0.0,
         "rollouts/seconds": report.seconds,
-        "agent/code_use_rate": sum(any(s.kind == "tool" and s.status == "ok" for s in t.segments)
-                                   for t in kept) / n,
+        "agent/code_use_rate": sum(t.ran_code for t in kept) / n,
         "agent/tool_calls": calls / n,
         "agent/tool_error_rate": sum(t.tool_errors for t in kept) / calls if calls else 0.0,
         "agent/model_tokens": sum(t.model_tokens for t in kept) / n,
@@ -264,13 +263,6 @@ def majority_share(report: BatchReport) -> float:
 
 
 def _log_metric(trainer: Any, name: str, value: float) -> None:
-    """TRL >= 1.16 averages `_log_metric` values over processes and the logging window; fall back to
-    the metrics dict on trainers without it."""
-    fn = getattr(trainer, "_log_metric", None)
-    if callable(fn):
-        fn(name, value)
-        return
-    metrics = getattr(trainer, "_metrics", None)
-    if metrics is not None:
-        mode = "train" if getattr(trainer.model, "training", True) else "eval"
-        metrics[mode][name].append(value)
+    """Through the function GRPOTrainer (TRL >= 1.16, the pinned floor) hands its reward functions as
+    `log_metric`: it averages the values over processes and the logging window."""
+    trainer._log_metric(name, value)

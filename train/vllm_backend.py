@@ -12,12 +12,11 @@ TRL's colocate weight loading into that `LLM` needs GPUs and is not exercised on
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from concurrent.futures import Future
 from typing import Any
-
-import anyio
 
 from agent_client import AgentError, Generation
 
@@ -43,9 +42,7 @@ class VllmEngineBackend:
                                 include_stop_str_in_output=True, logprobs=0, seed=seed)
         fut: Future[Generation] = Future()
         self._queue.put(({"prompt_token_ids": list(prompt_ids)}, params, fut))
-        while not fut.done():  # poll so the event loop keeps serving other trajectories and MCP
-            await anyio.sleep(0.002)
-        return fut.result()
+        return await asyncio.wrap_future(fut)  # the worker thread resolves it; the event loop stays free
 
     def aclose_sync(self) -> None:
         self._queue.put(None)
@@ -68,6 +65,10 @@ class VllmEngineBackend:
                     batch.append(nxt)
             except queue.Empty:
                 pass
+            # a request whose trajectory was cancelled meanwhile is dropped; the rest can no longer be cancelled
+            batch = [b for b in batch if b[2].set_running_or_notify_cancel()]
+            if not batch:
+                continue
             self.requests += len(batch)
             self.batches.append(len(batch))
             del self.batches[:-1000]

@@ -66,7 +66,7 @@ def anyio_backend():
 @pytest.fixture
 def scripted(tok):
     """Factory: start a scripted OpenAI-compatible server on loopback for a list of steps."""
-    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
 
     servers = []
 

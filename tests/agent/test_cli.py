@@ -200,7 +200,7 @@ def test_ctrl_c_keeps_what_was_shown_and_a_second_exits_at_once(tok, tiny_model_
 
 def test_served_context_window_caps_the_run(tok, tiny_model_dir):
     """vLLM lists max_model_len at /v1/models; the CLI caps requests by it instead of getting HTTP 400."""
-    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
 
     handler = ScriptedCompletions(tok, step_policy(["word " * 3000]), max_model_len=2100)
     with ScriptedOpenAIServer(handler) as srv:

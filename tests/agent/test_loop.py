@@ -1,7 +1,7 @@
 """The agent loop over real HTTP and real MCP, with a SCRIPTED POLICY standing in for the model.
 
 Everything but the policy is real: the OpenAI-compatible completions server is a loopback HTTP
-server (agent_client.scripted_server) that tokenizes the script with the tiny model's real
+server (tests/support/scripted_server.py) that tokenizes the script with the tiny model's real
 tokenizer and applies `stop`/`max_tokens`/EOS like vLLM; the tool calls go through the official
 MCP client to a real `deepmath-mcp` (streamable HTTP) running the WebAssembly sandbox. The script
 fixes *what the model says*, so the tests can assert exactly what the loop must do with it.

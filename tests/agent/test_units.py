@@ -1,18 +1,18 @@
 """Small pure parts: answer extraction, the trajectory model, response parsing, the prompt split,
-the memoized sequence JSON and the HTTP transport's framing (against a real loopback socket)."""
+the backend's HTTP handling against a raw loopback socket server, and the scripted server's stop()."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import socket
 
 import pytest
 
-from agent_client import AgentError, Trajectory, extract_answer, load_prompt
+from agent_client import AgentError, Segment, Trajectory, extract_answer, load_prompt
 from agent_client.answer import boxed_outside_thinking, thinking_open
-from agent_client.interfaces import TokenSeq
-from agent_client.http_transport import HttpPool, TransportError
-from agent_client.openai_backend import parse_completion
+from agent_client.openai_backend import OpenAIBackend, parse_completion
 from agent_client.prompt import PromptTokens
 
 
@@ -53,6 +53,20 @@ def test_trajectory_rejects_misaligned_mask_and_logprobs():
     assert Trajectory.model_validate_json(t.model_dump_json()) == t
 
 
+def test_trajectory_counts_are_derived_from_mask_and_segments_and_serialised():
+    segs = [Segment(kind="code", text="1/0"), Segment(kind="tool", text="ZeroDivisionError", status="error"),
+            Segment(kind="code", text="1"), Segment(kind="tool", text="1", status="ok")]
+    t = Trajectory(problem="p", prompt_ids=[5], completion_ids=[1, 2, 3, 4, 5], mask=[1, 1, 0, 1, 0], segments=segs)
+    counts = ("model_tokens", "tool_tokens", "tool_calls", "tool_errors", "ran_code")
+    assert tuple(getattr(t, k) for k in counts) == (3, 2, 2, 1, True)
+    t.segments.pop()  # they follow the record: no second copy to keep in step
+    assert (t.tool_calls, t.tool_errors, t.ran_code) == (1, 1, False)
+    dumped = json.loads(t.model_dump_json())
+    assert {k: dumped[k] for k in counts} == {"model_tokens": 3, "tool_tokens": 2, "tool_calls": 1,
+                                                "tool_errors": 1, "ran_code": False}
+    assert Trajectory.model_validate(dumped) == t  # the written-out counts are ignored when read back
+
+
 def test_parse_completion_maps_vllm_finish_reasons():
     def resp(**choice):
         return {"choices": [{"text": "x", "token_ids": [1, 2], "logprobs": {"token_logprobs": [-0.5, -1.0]},
@@ -86,16 +100,6 @@ def test_prompt_file_and_split_tokenization(tok):
             assert text.endswith("<|im_start|>assistant\n") and f"Question: {problem}" in text
 
 
-def test_token_seq_json_tracks_appends():
-    s = TokenSeq.with_prefix([1, 2, 3], 2, "1,2")
-    assert json.loads(s.json_array()) == [1, 2, 3]
-    s.extend([40, 50])
-    assert json.loads(s.json_array()) == [1, 2, 3, 40, 50]
-    del s[1:]
-    assert json.loads(s.json_array()) == [1]
-    assert TokenSeq().json_array() == "[]"
-
-
 async def _serve(responses: list[bytes], close_after_first: bool = False):
     """A raw loopback socket server answering each request with the next canned HTTP bytes."""
     seen: list[bytes] = []
@@ -120,18 +124,35 @@ async def _serve(responses: list[bytes], close_after_first: bool = False):
 
 
 @pytest.mark.anyio
-async def test_http_pool_framing_keepalive_and_stale_connections():
-    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"
-    plain = b"HTTP/1.1 503 Busy\r\nContent-Length: 2\r\n\r\nno"
-    server, port, seen = await _serve([chunked, plain], close_after_first=True)
-    pool = HttpPool(f"http://127.0.0.1:{port}/v1", headers={"Authorization": "Bearer k"})
-    r = await pool.request("POST", "/completions", b'{"x":1}')
-    assert (r.status, json.loads(r.body)) == (200, {"a": 1})
-    assert seen[0].startswith(b"POST /v1/completions HTTP/1.1\r\n") and b"Authorization: Bearer k" in seen[0]
-    # the server closed that keep-alive connection: the pool notices and reconnects once
-    r = await pool.request("GET", "/models")
-    assert (r.status, r.text) == (503, "no")
-    await pool.aclose()
+async def test_backend_reconnects_after_the_server_closed_a_keepalive_connection():
+    """Chunked framing, the API key header, and a pooled connection the server closed while idle."""
+    models = b'{"data":[{"id":"m1","max_model_len":77}]}'
+    chunked = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"%x\r\n%s\r\n0\r\n\r\n" % (len(models), models))
+    server, port, seen = await _serve([chunked, chunked], close_after_first=True)
+    backend = OpenAIBackend(f"http://127.0.0.1:{port}/v1", api_key="k", max_retries=1, backoff_s=0.01)
+    assert await backend.resolve_model() == "m1"
+    assert seen[0].startswith(b"GET /v1/models HTTP/1.1\r\n") and b"Authorization: Bearer k" in seen[0]
+    assert await backend.context_window() == 77  # a second connection: the first one was closed
+    assert len(seen) == 2
+    await backend.aclose()
     server.close()
-    with pytest.raises(TransportError):
-        await HttpPool(f"http://127.0.0.1:{port}").request("GET", "/")  # nothing listens any more
+    with pytest.raises(AgentError, match="unreachable after 2 tries"):
+        await backend.context_window()  # nothing listens any more
+    await backend.aclose()
+
+
+def test_scripted_server_stops_quietly_with_an_open_keepalive_connection(tok, caplog):
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+
+    srv = ScriptedOpenAIServer(ScriptedCompletions(tok, step_policy(["x"]))).start()
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as conn:
+        conn.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        with caplog.at_level(logging.DEBUG, logger="asyncio"):
+            srv.stop()  # the connection is still open and its handler waits for the next request
+        assert conn.recv(4096) == b""  # the server ended it
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.WARNING] == []
+    assert srv._thread is not None and not srv._thread.is_alive()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", srv.port), timeout=5).close()

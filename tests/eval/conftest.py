@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
+from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
 
 EOS = "<|im_end|>"
 OUTPUT_RE = re.compile(r"```output\n(.*?)\n```", re.S)

@@ -41,3 +41,15 @@ def test_invalid_values_are_rejected(tmp_path):
     bad.write_text("lora_rank: 3\n")
     with pytest.raises(ValueError, match="unknown option"):
         parse_args(["--config", str(bad)])
+
+
+def test_optional_booleans_and_flag_spelled_file_keys(tmp_path):
+    c = parse_args(["--bf16", "--no-use-cpu", "--tool-timeout-s", "none"])  # as in docs/train.md
+    assert (c.bf16, c.use_cpu, c.tool_timeout_s) == (True, False, None)
+    assert (parse_args([]).bf16, parse_args(["--no-bf16"]).bf16) == (None, False)  # unset = decided at run time
+    f = tmp_path / "c.yaml"
+    f.write_text("lora-r: 5\nmax_samples: 7\n")
+    c = parse_args(["--config", str(f)])
+    assert (c.lora_r, c.max_samples) == (5, 7)
+    with pytest.raises(SystemExit):
+        parse_args(["--lora-rank", "3"])

@@ -14,7 +14,7 @@ def traj(answer=None, statuses=(), model_tokens=10):
     for s in statuses:
         segs += [Segment(kind="code", text="print(1)"), Segment(kind="tool", text="1", status=s, latency_ms=1.0)]
     return Trajectory(problem="What is 1/2 + 1/4?", prompt_ids=[1, 2], answer=answer, segments=segs,
-                      model_tokens=model_tokens, finish_reason="answer")
+                      completion_ids=[7] * model_tokens, mask=[1] * model_tokens, finish_reason="answer")
 
 
 def test_accuracy_uses_math_verify():

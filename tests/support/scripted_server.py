@@ -1,4 +1,5 @@
-"""A scripted OpenAI-compatible completions server on loopback, for tests and as a load generator.
+"""A scripted OpenAI-compatible completions server on loopback: a test double, for tests and as the
+benchmarks' load generator (it lives under tests/, so it is not part of the installed package).
 
 Why: the loop's logic (stop strings, budgets, masks, prefix invariants) must be tested over a real
 HTTP server speaking vLLM's `/v1/completions` dialect (token-id prompts, `return_token_ids`,
@@ -155,6 +156,7 @@ class ScriptedOpenAIServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
+        self._conns: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self.fail_next: int = 0  # answer this many requests with HTTP 503 (retry tests)
 
     @property
@@ -162,12 +164,15 @@ class ScriptedOpenAIServer:
         return f"http://{self.host}:{self.port}/v1"
 
     async def _serve_conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._conns[task] = writer
         try:
             while True:
                 try:
                     head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, ConnectionError):
-                    return
+                    return  # the client hung up, or stop() closed the connection
                 lines = head.decode("latin-1").split("\r\n")
                 method, path, _ = lines[0].split(" ", 2)
                 headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
@@ -176,11 +181,15 @@ class ScriptedOpenAIServer:
                 data = json.dumps(payload).encode()
                 writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
                              % (status, b"OK" if status == 200 else b"Error", len(data)) + data)
-                await writer.drain()
+                try:
+                    await writer.drain()
+                except ConnectionError:
+                    return
                 if headers.get("connection", "").lower() == "close":
                     return
         finally:
             writer.close()
+            self._conns.pop(task, None)
 
     async def _route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         path = path.split("?", 1)[0]
@@ -216,19 +225,28 @@ class ScriptedOpenAIServer:
         ready.wait(10)
         return self
 
-    def stop(self) -> None:
-        if self._loop is not None and self._server is not None:
-            async def shutdown() -> None:
-                self._server.close()  # type: ignore[union-attr]
-                for task in asyncio.all_tasks():
-                    if task is not asyncio.current_task():
-                        task.cancel()
+    async def _shutdown(self) -> None:
+        """Stop listening, end open keep-alive connections and let their handlers return.
 
-            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(5)
-            self._loop = None
+        Closing each connection (rather than cancelling its handler task) is what keeps this quiet:
+        asyncio's stream callback logs a traceback for a connection task that ends cancelled."""
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._conns.values()):
+            writer.close()  # the handler's pending read sees the end of the stream and returns
+        if self._conns:
+            await asyncio.wait(list(self._conns), timeout=5)
+        await self._server.wait_closed()
+
+    def stop(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is None or self._server is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        loop.close()
 
     def __enter__(self) -> ScriptedOpenAIServer:
         return self.start()
