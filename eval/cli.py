@@ -46,10 +46,12 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     d = AgentConfig()
     g = p.add_argument_group("benchmark")
     g.add_argument("--dataset", required=True,
-                   help="a name (math500, aime25, aime24, hmmt25, hle, champ, champ-all) or a .jsonl/.parquet/.csv file")
-    g.add_argument("--problem-col", help="local file: column with the problem (default: detected)")
-    g.add_argument("--answer-col", help="local file: column with the reference answer (default: detected)")
-    g.add_argument("--id-col", help="local file: column with a unique id (default: detected, else row number)")
+                   help="a name (`deepmath-eval datasets` lists them: math500, aime25, champ, ...), "
+                        "hf:OWNER/NAME[:SPLIT] (any hub dataset) or a .jsonl/.json/.parquet/.csv file; "
+                        "the same values as deepmath-train --dataset")
+    g.add_argument("--problem-col", help="hf: dataset or file: column with the problem (default: detected)")
+    g.add_argument("--answer-col", help="hf: dataset or file: column with the reference answer (default: detected)")
+    g.add_argument("--id-col", help="hf: dataset or file: column with a unique id (default: detected, else row number)")
     g.add_argument("--limit", type=int, default=None, help="only the first N problems")
     g.add_argument("--samples", "-k", type=int, default=1, help="samples per problem (k)")
     g.add_argument("--shard", default=None, help="i/n: run only problems with index %% n == i (0-based)")
