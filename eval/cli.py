@@ -187,8 +187,6 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
                                                      concurrency=concurrency, seed=args.seed, progress=prog,
                                                      on_update=update, max_failures=args.max_failures,
                                                      have=resume.partial)
-    except runner.Interrupted:
-        return 130
     except runner.TooManyFailures as exc:
         err.print(Text.assemble(("error: ", "bold red"), str(exc),
                                 f"\n{runner.kept_summary(args.out)}; rerun the same command to resume"))

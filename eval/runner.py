@@ -242,10 +242,6 @@ def _unwrapped() -> Iterator[None]:
 
 
 # -- interrupts ------------------------------------------------------------------------------------------
-class Interrupted(Exception):
-    """The run was stopped by SIGINT/SIGTERM; finished work is on disk."""
-
-
 def _hard_exit(code: int = 130) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
@@ -255,12 +251,13 @@ def _hard_exit(code: int = 130) -> None:
 @asynccontextmanager
 async def interruptible(on_stop: Callable[[str], None], *, grace_s: float = 1.5,
                         exit_now: Callable[[], None] = _hard_exit) -> AsyncIterator[None]:
-    """Run the body until it ends or SIGINT/SIGTERM arrives.
+    """Run the body until it ends or SIGINT/SIGTERM arrives; after a signal the process exits (130).
 
-    First signal: the body is cancelled and `Interrupted` raised once it unwinds; if it has not
-    unwound after `grace_s` (threads that cannot be cancelled), `on_stop` is called and the
-    process exits with 130. A second signal exits at once. `on_stop(reason)` is called exactly
-    once before any exit, to stop displays and say what was kept."""
+    First signal: the body is cancelled (its `finally` blocks close the sandbox and the HTTP
+    client); once it has unwound, or after `grace_s` if it has not (threads that cannot be
+    cancelled), `on_stop(reason)` reports and the process exits without waiting for worker threads
+    (a generate call or a grading job still running there would hold the exit for minutes; every
+    finished sample is already on disk). A second signal exits at once."""
     stopped = False
 
     def stop(reason: str) -> None:
@@ -271,6 +268,7 @@ async def interruptible(on_stop: Callable[[str], None], *, grace_s: float = 1.5,
                 on_stop(reason)
             except Exception:  # noqa: BLE001 - the report must not keep the process from exiting
                 log.exception("could not report what was kept")
+        exit_now()
 
     interrupted = False
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals, _unwrapped():
@@ -282,7 +280,6 @@ async def interruptible(on_stop: Callable[[str], None], *, grace_s: float = 1.5,
                     async for _ in signals:
                         if interrupted:
                             stop("second interrupt: exiting now")
-                            exit_now()
                             return
                         interrupted = True
                         body.cancel()
@@ -291,14 +288,12 @@ async def interruptible(on_stop: Callable[[str], None], *, grace_s: float = 1.5,
                 async def grace() -> None:
                     await anyio.sleep(grace_s)
                     stop(f"interrupted: work in flight abandoned after {grace_s:g} s")
-                    exit_now()
 
                 tg.start_soon(watch)
                 yield
+            if interrupted:
+                stop("interrupted")
             tg.cancel_scope.cancel()
-    if interrupted:
-        stop("interrupted")
-        raise Interrupted()
 
 
 def package_versions() -> dict[str, str]:
