@@ -35,18 +35,30 @@ VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify eq
              "answers do not vote; a tie goes to the answer whose first sample came earliest.")
 
 
+SERVER_CONCURRENCY, LOCAL_CONCURRENCY = 64, 16
+CONCURRENCY_HELP = (
+    f"trajectories in flight over all problems. With a server (--base-url, vLLM) these are concurrent "
+    f"requests it batches on the GPU: default {SERVER_CONCURRENCY}. With the local engine the model runs in "
+    f"this process and the generate calls pending at the same moment run as one batch (up to 16 rows), so "
+    f"more trajectories in flight make generation faster up to that size, while each one holds its own "
+    f"sequence, KV cache and logits in memory: default {LOCAL_CONCURRENCY}. Peak memory is shown as the run "
+    f"goes and at the end.")
+
+
 def _add_run_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("benchmark")
     g.add_argument("--dataset", required=True,
-                   help="a name (math500, aime25, aime24, hmmt25, hle, champ, champ-all) or a .jsonl/.parquet/.csv file")
-    g.add_argument("--problem-col", help="local file: column with the problem (default: detected)")
-    g.add_argument("--answer-col", help="local file: column with the reference answer (default: detected)")
-    g.add_argument("--id-col", help="local file: column with a unique id (default: detected, else row number)")
+                   help="a name (`deepmath-eval datasets` lists them: math500, aime25, champ, ...), "
+                        "hf:OWNER/NAME[:SPLIT] (any hub dataset) or a .jsonl/.json/.parquet/.csv file; "
+                        "the same values as deepmath-train --dataset")
+    g.add_argument("--problem-col", help="hf: dataset or file: column with the problem (default: detected)")
+    g.add_argument("--answer-col", help="hf: dataset or file: column with the reference answer (default: detected)")
+    g.add_argument("--id-col", help="hf: dataset or file: column with a unique id (default: detected, else row number)")
     g.add_argument("--limit", type=at_least(1), default=None, help="only the first N problems")
     g.add_argument("--samples", "-k", type=at_least(1), default=1, help="samples per problem (k)")
     g.add_argument("--shard", default=None, help="i/n: run only problems with index %% n == i (0-based)")
     g.add_argument("--out", required=True, type=Path, help="run file (JSONL); an existing one is resumed")
-    g.add_argument("--concurrency", type=at_least(1), default=64, help="trajectories in flight (over all problems)")
+    g.add_argument("--concurrency", type=at_least(1), default=None, help=CONCURRENCY_HELP)
     g.add_argument("--max-failures", type=at_least(1), default=5,
                    help="stop after this many problems failed on infrastructure errors")
     add_engine_args(p, seed_help="base seed; sample j of dataset problem i uses seed + 1000*(i*k + j)",
@@ -90,7 +102,7 @@ def _run_file(text: str) -> Path:
 # -- run ------------------------------------------------------------------------------------------------
 async def _run(args: argparse.Namespace, err: Console) -> int:
     from eval import datasets, runner
-    from eval.records import RunHeader
+    from eval.records import RunHeader, RunWriter
 
     problems = datasets.load(args.dataset, limit=args.limit, columns=datasets.ColumnMap(
         problem=args.problem_col, answer=args.answer_col, id=args.id_col))
@@ -104,6 +116,7 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
                   f"can only be scored wrong: {', '.join(bad[:8])}{' …' if len(bad) > 8 else ''}")
     engine = await build_engine(args, err)
     backend, tok, label, local = engine.backend, engine.tokenizer, engine.label, engine.local
+    concurrency = args.concurrency or (LOCAL_CONCURRENCY if local else SERVER_CONCURRENCY)
     cfg = agent_config(args, engine)
     header = RunHeader(
         dataset=args.dataset, dataset_size=len(problems), shard=args.shard, samples=args.samples, mode=args.mode,
@@ -113,46 +126,67 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
         budgets={"max_tokens": cfg.max_tokens, "max_tokens_per_step": cfg.max_tokens_per_step,
                  "max_steps": cfg.max_steps, "tool_timeout_s": cfg.tool_timeout_s, "max_context": cfg.max_context},
         mcp=sandbox_label(args),
-        concurrency=args.concurrency, seed=args.seed, versions=runner.package_versions(),
+        concurrency=concurrency, seed=args.seed, versions=runner.package_versions(),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    finished = runner.prepare_output(args.out, header)
-    todo = [(i, p) for i, p in items if p.id not in finished]
+    resume = runner.prepare_output(args.out, header)
+    for note in resume.notes:
+        err.print(f"[yellow]note:[/] {args.out}: {note}")
+    todo = [(i, p) for i, p in items if p.id not in resume.finished]
+    kept = sum(len(resume.partial.get(p.id, {})) for _, p in todo)
     err.print(Text.assemble(("deepmath-eval ", "bold"), f"{args.dataset}: {len(items)} problems",
                             f" (shard {args.shard})" if shard else "", f" × {args.samples} samples, ",
-                            f"{len(items) - len(todo)} already in {args.out}, {len(todo)} to run  ·  model {label}"))
+                            f"{len(items) - len(todo)} already in {args.out}",
+                            f" (+{kept} samples of unfinished ones)" if kept else "",
+                            f", {len(todo)} to run  ·  model {label}  ·  concurrency {concurrency}"))
     if not todo:
         return 0
-    async with sandbox_for(args, backend, err, SANDBOX_START) as executor:
-        agent = Agent(backend, executor, tok, cfg)
-        prog = runner.Progress(total=len(todo))
-        columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("samples {task.fields[samples]}"),
-                   TextColumn("[green]mean@k {task.fields[mean]}  maj@k {task.fields[maj]}"),
-                   TextColumn("[red]{task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn()]
-        with Progress(*columns, console=err, disable=args.quiet) as bar:
-            task = bar.add_task(args.dataset, total=len(todo), samples=0, mean="-", maj="-", failed="")
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("samples {task.fields[samples]}"),
+               TextColumn("[green]mean@k {task.fields[mean]}  maj@k {task.fields[maj]}"),
+               TextColumn("[red]{task.fields[failed]}"), TextColumn("[dim]peak {task.fields[mem]}"),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    bar = Progress(*columns, console=err, disable=args.quiet)
+    task = bar.add_task(args.dataset, total=len(todo), samples=kept, mean="-", maj="-", failed="", mem="")
 
-            def update(p: runner.Progress) -> None:
-                bar.update(task, completed=p.done + p.failed, samples=p.samples_done,
-                           mean=f"{100 * p.mean_acc:.1f}%" if p.done else "-",
-                           maj=f"{100 * p.maj_acc:.1f}%" if p.done else "-",
-                           failed=f"{p.failed} failed" if p.failed else "")
+    def update(p: runner.Progress) -> None:
+        bar.update(task, completed=p.done + p.failed, samples=kept + p.samples_done,
+                   mean=f"{100 * p.mean_acc:.1f}%" if p.done else "-",
+                   maj=f"{100 * p.maj_acc:.1f}%" if p.done else "-",
+                   failed=f"{p.failed} failed" if p.failed else "", mem=_mb(runner.peak_rss_mb()))
 
-            try:
-                prog = await runner.run_problems(agent, todo, args.out, samples=args.samples,
-                                                 concurrency=args.concurrency, seed=args.seed, progress=prog,
-                                                 on_update=update, max_failures=args.max_failures)
-            except runner.TooManyFailures as exc:
-                err.print(Text.assemble(("error: ", "bold red"), str(exc),
-                                        "\nfinished problems are saved; rerun the same command to resume"))
-                return 3
+    def on_stop(reason: str) -> None:
+        bar.stop()
+        err.print(Text.assemble(("stopped: ", "bold yellow"), f"{reason}; {runner.kept_summary(args.out)}; "
+                                f"peak memory {_mb(runner.peak_rss_mb())}. Rerun the same command to resume "
+                                "(finished samples are not generated again)."))
+
+    prog = runner.Progress(total=len(todo))
+    try:
+        async with runner.interruptible(on_stop):
+            async with sandbox_for(args, backend, err, SANDBOX_START) as executor:
+                agent = Agent(backend, executor, tok, cfg)
+                with RunWriter(args.out) as writer, bar:
+                    prog = await runner.run_problems(agent, todo, writer, samples=args.samples,
+                                                     concurrency=concurrency, seed=args.seed, progress=prog,
+                                                     on_update=update, max_failures=args.max_failures,
+                                                     have=resume.partial)
+    except runner.TooManyFailures as exc:
+        err.print(Text.assemble(("error: ", "bold red"), str(exc),
+                                f"\n{runner.kept_summary(args.out)}; rerun the same command to resume"))
+        return 3
     err.print(Text.assemble(("done ", "bold green"), f"{prog.done} problems written to {args.out}",
-                            f"; mean@k {100 * prog.mean_acc:.1f}%  maj@k {100 * prog.maj_acc:.1f}%"))
+                            f"; mean@k {100 * prog.mean_acc:.1f}%  maj@k {100 * prog.maj_acc:.1f}%",
+                            f"  ·  peak memory {_mb(runner.peak_rss_mb())}"))
     if prog.failed:
-        err.print(Text.assemble(("warning: ", "bold yellow"), f"{prog.failed} problems failed and were not written "
-                                "(rerun the same command to retry them):\n  " + "\n  ".join(prog.errors[:5])))
+        err.print(Text.assemble(("warning: ", "bold yellow"), f"{prog.failed} problems failed and have no verdict "
+                                "(their finished samples are kept; rerun the same command to retry the rest):\n  "
+                                + "\n  ".join(prog.errors[:5])))
         return 3
     return 0
+
+
+def _mb(mb: float) -> str:
+    return f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb:.0f} MB"
 
 
 # -- score / compare --------------------------------------------------------------------------------------
@@ -167,6 +201,12 @@ def _load_runs(paths: list[Path], err: Console) -> list:
             continue
         if run.torn_lines or run.duplicates:
             err.print(f"[yellow]{path}: ignored {run.torn_lines} torn line(s), {run.duplicates} duplicate id(s)[/]")
+        if run.partial:
+            err.print(f"[yellow]{path}: {len(run.partial)} unfinished problem(s) not scored "
+                      f"({run.partial_samples} samples kept; rerun the same `run` command to finish them)[/]")
+        if len(run.problems) > run.header.dataset_size and not run.header.shard:
+            err.print(f"[yellow]{path}: holds {len(run.problems)} problems but its header says the dataset has "
+                      f"{run.header.dataset_size} (a resume with a larger --limit by an older version)[/]")
         runs.append(run)
     if not runs:
         raise SystemExit("no run with finished problems")
@@ -176,8 +216,13 @@ def _load_runs(paths: list[Path], err: Console) -> list:
 def _runs_for(args: argparse.Namespace, err: Console) -> list:
     from eval.records import merge_runs
 
+    from eval.report import setting_warnings
+
     runs = _load_runs(args.runs, err)
-    return merge_runs(runs) if args.merge else runs
+    runs = merge_runs(runs) if args.merge else runs
+    for line in setting_warnings(runs):
+        err.print(Text.assemble(("warning: ", "bold yellow"), line))
+    return runs
 
 
 def _score(args: argparse.Namespace, console: Console, err: Console) -> int:
@@ -198,9 +243,9 @@ def _compare(args: argparse.Namespace, console: Console, err: Console) -> int:
 
     runs = _runs_for(args, err)
     scores = report.score_runs(runs, seed=args.seed)
-    rows = report.compare_rows(runs, scores)
-    text = report.render(rows, args.format, title="deepmath-eval compare (Δ: paired, vs the first run per dataset)",
-                         console=console)
+    numbers = report.compare_numbers(runs, scores, seed=args.seed)
+    text = report.render(report.compare_rows(numbers), args.format, console=console, json_rows=numbers,
+                         title="deepmath-eval compare (Δ: paired, vs the first run per dataset)")
     if text is not None:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
     if args.plot:

@@ -1,4 +1,10 @@
-"""Benchmarks as plain `{id, problem, answer}` records: a registry of named ones plus local files.
+"""Problems as plain `{id, problem, answer}` records: the one loader of eval *and* training.
+
+`load(NAME | hf:OWNER/NAME[:SPLIT] | FILE)` is the only way problems enter the project:
+`deepmath-eval run --dataset` and `deepmath-train --dataset` (train/data.py wraps it) take the
+same names, the same column flags and get the same golds. Named datasets live in `REGISTRY`, a
+mapping from name to a loader (`register` adds one), so a new benchmark or generated family is
+one entry.
 
 Why a registry: every benchmark on the hub spells its columns differently (`problem` vs
 `question`, `unique_id` vs `problem_idx`, AIME split into two configs, HLE mixing images and
@@ -12,12 +18,15 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -28,8 +37,9 @@ class Problem(BaseModel):
     answer: str
 
 
-class DatasetUnavailable(RuntimeError):
-    """A named dataset could not be loaded (typically: offline and not in the local HF cache)."""
+class DatasetUnavailable(ValueError):
+    """A --dataset value that cannot be loaded (unknown name, missing file, offline and not in the
+    local HF cache): a usage error, hence a ValueError."""
 
 
 @dataclass(frozen=True)
@@ -62,15 +72,29 @@ HUB: dict[str, HubDataset] = {d.name: d for d in [
                description="HMMT February 2025 (30 problems)"),
     HubDataset("hle", "cais/hle", "test", "question", "answer", "id", keep=_hle_text_exact_math,
                description="Humanity's Last Exam: text-only, exact-match, category Math (gated on the hub)"),
+    HubDataset("openmath-tir", "fastragdev/openmathreasoning-tir", "train", "problem", "answer",
+               description="training set of Intel's DeepMath: OpenMathReasoning tool-integrated-reasoning "
+                           "problems with extracted answers (hub)"),
 ]}
 
-LOCAL_NAMES = {
-    "champ": "CHAMP (PyPI champ-dataset, offline): problems whose final answer is a closed-form number",
-    "champ-all": "CHAMP (PyPI champ-dataset, offline): all 270 problems, answers as written (some are prose)",
-    "nano-train": "generated math families (eval.families), train split: train phrasings and number ranges",
-    "nano-val": "generated math families, validation split: held-out phrasings, train number ranges",
-    "nano-test": "generated math families, test split: phrasings and number ranges never used in training",
-}
+
+@dataclass(frozen=True)
+class Named:
+    """A named dataset: a one-line description and a function returning its problems in a stable order."""
+
+    description: str
+    load: Callable[[], list[Problem]]
+
+
+REGISTRY: dict[str, Named] = {}
+
+
+def register(name: str, description: str, loader: Callable[[], list[Problem]]) -> None:
+    """Add a named dataset (the names `--dataset` accepts in eval and training)."""
+    if name in REGISTRY or name.startswith("hf:"):
+        raise ValueError(f"dataset name {name!r} is taken or reserved")
+    REGISTRY[name] = Named(description, loader)
+
 
 _PROBLEM_COLS = ("problem", "question", "Problem", "Question", "prompt")
 _ANSWER_COLS = ("answer", "Answer", "final_answer", "expected_answer", "gold", "solution_answer")
@@ -89,29 +113,33 @@ class ColumnMap:
 
 def available() -> dict[str, str]:
     """Every named dataset with a one-line description."""
-    return {**{n: d.description for n, d in HUB.items()}, **LOCAL_NAMES}
+    return {n: d.description for n, d in REGISTRY.items()}
 
 
 def load(name_or_path: str, *, columns: ColumnMap | None = None, limit: int | None = None) -> list[Problem]:
-    """Load a named benchmark or a local JSONL/Parquet/CSV file, in a stable order."""
+    """Load a named dataset, a hub dataset (`hf:OWNER/NAME[:SPLIT]`, split default train) or a
+    local JSONL/JSON/Parquet/CSV file, in a stable order. Rows without a problem or an answer are
+    dropped (they can be neither graded nor rewarded); ids must be unique."""
     path = Path(name_or_path)
-    if name_or_path.startswith("nano-") and name_or_path in LOCAL_NAMES:
-        from eval import families
-
-        items = families.problems(name_or_path.removeprefix("nano-"))
-    elif name_or_path in LOCAL_NAMES:
-        items = load_champ(gradable_only=name_or_path == "champ")
-    elif name_or_path in HUB:
-        items = _load_hub(HUB[name_or_path])
+    columns = columns or ColumnMap()
+    if name_or_path in REGISTRY:
+        items = REGISTRY[name_or_path].load()
+    elif name_or_path.startswith("hf:"):
+        repo, _, split = name_or_path[3:].partition(":")
+        items = _load_hub(HubDataset(name_or_path, repo, split or "train", columns.problem or "", columns.answer or "",
+                                     columns.id))
     elif path.suffix.lower() in {".jsonl", ".json", ".parquet", ".csv"} or path.exists():
-        items = load_file(path, columns or ColumnMap())
+        items = load_file(path, columns)
     else:
         raise DatasetUnavailable(
-            f"unknown dataset {name_or_path!r}: use one of {', '.join(available())} "
-            "or a path to a .jsonl/.parquet/.csv file")
-    if len({p.id for p in items}) != len(items):
+            f"unknown dataset {name_or_path!r}: use one of {', '.join(available())}, hf:OWNER/NAME[:SPLIT] "
+            "or a path to a .jsonl/.json/.parquet/.csv file")
+    kept = [p for p in items if p.problem.strip() and p.answer.strip()]
+    if len(kept) < len(items):
+        log.warning("%s: dropped %d row(s) without a problem or an answer", name_or_path, len(items) - len(kept))
+    if len({p.id for p in kept}) != len(kept):
         raise ValueError(f"{name_or_path}: problem ids are not unique; pass --id-col with a unique column")
-    return items[:limit] if limit is not None else items
+    return kept[:limit] if limit is not None else kept
 
 
 def _load_hub(spec: HubDataset) -> list[Problem]:
@@ -133,23 +161,33 @@ def _load_hub(spec: HubDataset) -> list[Problem]:
                 f"(python -c \"import datasets; datasets.load_dataset('{spec.repo}'"
                 f"{', ' + repr(config) if config else ''}, split='{spec.split}')\"), "
                 f"or export it to a file and pass the file instead of the name:\n"
-                f"  deepmath-eval run --dataset {spec.name}.jsonl --problem-col {spec.problem} "
-                f"--answer-col {spec.answer}{' --id-col ' + spec.id if spec.id else ''} ...") from e
+                f"  --dataset {spec.repo.rsplit('/', 1)[-1] if spec.name.startswith('hf:') else spec.name}.jsonl"
+                f"{' --problem-col ' + spec.problem if spec.problem else ''}"
+                f"{' --answer-col ' + spec.answer if spec.answer else ''}{' --id-col ' + spec.id if spec.id else ''}"
+                f"  (or --dataset champ, which is always available offline)") from e
+        cols, where = ds.column_names, f"{spec.repo} (split {spec.split})"
+        pcol = _pick(cols, spec.problem or None, _PROBLEM_COLS, "problem", where)
+        acol = _pick(cols, spec.answer or None, _ANSWER_COLS, "answer", where)
+        icol = _pick(cols, spec.id, _ID_COLS, "id", where, required=False) if spec.name.startswith("hf:") else spec.id
         for i, row in enumerate(ds):
             if spec.keep is not None and not spec.keep(row):
                 continue
-            rid = str(row[spec.id]) if spec.id else f"{config or spec.name}-{i}"
-            out.append(Problem(id=rid, problem=str(row[spec.problem]), answer=_answer_text(row[spec.answer])))
+            rid = str(row[icol]) if icol else f"{config or spec.name}-{i}"
+            out.append(Problem(id=rid, problem=_text(row[pcol]), answer=_answer_text(row[acol])))
     return out
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
 def _answer_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return _text(value)
 
 
-def _pick(cols: Iterable[str], wanted: str | None, candidates: tuple[str, ...], what: str, path: Path,
+def _pick(cols: Iterable[str], wanted: str | None, candidates: tuple[str, ...], what: str, path: Path | str,
           required: bool = True) -> str | None:
     cols = list(cols)
     if wanted is not None:
@@ -191,7 +229,7 @@ def load_file(path: Path, columns: ColumnMap) -> list[Problem]:
     pcol = _pick(cols, columns.problem, _PROBLEM_COLS, "problem", path)
     acol = _pick(cols, columns.answer, _ANSWER_COLS, "answer", path)
     icol = _pick(cols, columns.id, _ID_COLS, "id", path, required=False)
-    return [Problem(id=str(r[icol]) if icol else str(i), problem=str(r[pcol]), answer=_answer_text(r[acol]))
+    return [Problem(id=str(r[icol]) if icol else str(i), problem=_text(r[pcol]), answer=_answer_text(r[acol]))
             for i, r in enumerate(rows)]
 
 
@@ -228,3 +266,25 @@ def load_champ(*, gradable_only: bool = True) -> list[Problem]:
             continue
         out.append(Problem(id=pid, problem=p.text, answer=answer))
     return out
+
+
+for _spec in HUB.values():
+    register(_spec.name, _spec.description, lambda spec=_spec: _load_hub(spec))
+register("champ", "CHAMP (PyPI champ-dataset, offline): problems whose final answer is a closed-form number",
+         lambda: load_champ(gradable_only=True))
+register("champ-all", "CHAMP (PyPI champ-dataset, offline): all 270 problems, answers as written (some are prose)",
+         lambda: load_champ(gradable_only=False))
+
+
+def _families(split: str) -> list[Problem]:
+    from eval import families
+
+    return families.problems(split)
+
+
+register("nano-train", "generated math families (eval.families), train split: train phrasings and number ranges",
+         lambda: _families("train"))
+register("nano-val", "generated math families, validation split: held-out phrasings, train number ranges",
+         lambda: _families("val"))
+register("nano-test", "generated math families, test split: phrasings and number ranges never used in training",
+         lambda: _families("test"))

@@ -1,19 +1,34 @@
-"""The on-disk format of an evaluation run: one JSONL file, a header line then one line per problem.
+"""The on-disk format of an evaluation run: one JSONL file, a header line, then sample and problem lines.
 
-Why JSONL with whole-problem lines: a run of 500 problems × 16 samples takes hours, so it must
-survive interruption. Each line is written (and flushed) only when all K samples of a problem are
-finished, so a file cut anywhere holds only complete problems plus at most one torn last line;
-`read_run` drops the torn line, and resuming skips every id already present. Keeping every
-sample's answer, verdict and cluster lets `score` recompute every metric without the model.
+Why a line per *sample*: a run of 500 problems × 16 samples takes hours and is interrupted
+(Ctrl-C, a preempted node, a kill). Each trajectory is appended (flushed and fsynced) the moment
+it finishes, so an interruption loses at most the samples still in flight; a resumed run keeps the
+finished samples of an unfinished problem and generates only the missing ones.
+
+Why a separate *problem* line: grading needs all K answers at once (maj@k clusters equivalent
+answers across samples), so when the last sample of a problem is on disk the runner grades the
+problem and appends its verdicts (`correct`, `clusters`). A problem counts as finished only when
+that line exists; sample lines are observations (what the model did), the problem line is the
+judgement. `read_run` joins them into `ProblemRecord`s. A file cut anywhere holds only whole lines
+plus at most one torn last line, which `read_run` skips and a resume cuts.
+
+Each sample keeps its trajectory compactly (`Segment`s: prose, code, tool output with its status;
+no token ids, no logprobs, no prompt, which follows from the problem and the prompt version), so
+`score` recomputes every metric without the model and a wrong sample can be read back.
+Files written before sample lines existed (problem lines with embedded samples, no trajectory) are
+still read.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from agent_client.trajectory import Segment
 
 
 class RunHeader(BaseModel):
@@ -21,7 +36,8 @@ class RunHeader(BaseModel):
 
     type: Literal["header"] = "header"
     dataset: str
-    dataset_size: int = Field(description="problems in the dataset after --limit, before sharding")
+    dataset_size: int = Field(description="problems in the dataset after --limit, before sharding "
+                                          "(the largest --limit this file was run with)")
     shard: str | None = Field(default=None, description="'i/n' when this file holds one shard")
     samples: int
     mode: Literal["agent", "plain"]
@@ -39,8 +55,61 @@ class RunHeader(BaseModel):
     tie_break: str = "maj@k: unparsable answers do not vote; ties go to the cluster seen first"
 
 
+RESULT_SETTINGS = ("dataset", "shard", "samples", "mode", "model", "tokenizer", "prompt_version", "sampling", "budgets")
+
+
+def _flat(header: RunHeader, keys: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in keys:
+        v = getattr(header, k)
+        if isinstance(v, dict):
+            out.update({f"{k}.{kk}": vv for kk, vv in v.items()})
+        else:
+            out[k] = v
+    return out
+
+
+def setting_differences(a: RunHeader, b: RunHeader, keys: tuple[str, ...] = RESULT_SETTINGS
+                        ) -> list[tuple[str, Any, Any]]:
+    """(setting, value in a, value in b) for every setting among `keys` (default: all that change
+    results) that differs; dict settings (budgets, sampling) are compared entry by entry."""
+    fa, fb = _flat(a, keys), _flat(b, keys)
+    return [(k, fa.get(k), fb.get(k)) for k in dict.fromkeys([*fa, *fb]) if fa.get(k) != fb.get(k)]
+
+
+class SampleLine(BaseModel):
+    """One finished trajectory as written when it finishes (ungraded)."""
+
+    type: Literal["sample"] = "sample"
+    id: str = Field(description="the problem's id")
+    index: int = Field(description="sample number j in 0..K-1")
+    seed: int | None = None
+    answer: str | None = Field(default=None, description="the final boxed answer; None = no answer")
+    model_tokens: int
+    trace_tokens: int = Field(description="completion tokens: model + tool output")
+    tool_calls: int
+    tool_errors: int
+    finish_reason: str
+    wall_s: float
+    trajectory: list[Segment] = Field(default_factory=list, description="prose, code and tool output in order")
+
+
+class ProblemLine(BaseModel):
+    """The verdicts of one problem, written once all K samples are on disk."""
+
+    type: Literal["problem"] = "problem"
+    id: str
+    problem: str
+    gold: str
+    correct: list[bool] = Field(description="per sample, in sample order")
+    clusters: list[int | None] = Field(description="per sample: index of the earliest equivalent sample; "
+                                                   "None = unparsable")
+    wall_s: float = Field(description="from the first sample's start to the last sample's end (in the "
+                                      "session that finished the problem)")
+
+
 class SampleRecord(BaseModel):
-    """One trajectory, reduced to what scoring and analysis need."""
+    """One graded trajectory, as scoring and analysis see it."""
 
     answer: str | None
     correct: bool
@@ -51,17 +120,24 @@ class SampleRecord(BaseModel):
     tool_errors: int
     finish_reason: str
     wall_s: float
+    seed: int | None = None
+    trajectory: list[Segment] = Field(default_factory=list)
 
 
 class ProblemRecord(BaseModel):
-    """One problem with all K samples."""
+    """One problem with all K graded samples."""
 
-    type: Literal["problem"] = "problem"
     id: str
     problem: str
     gold: str
     samples: list[SampleRecord]
     wall_s: float = Field(description="from the first sample's start to the last sample's end")
+
+    @classmethod
+    def join(cls, verdict: ProblemLine, samples: list[SampleLine]) -> ProblemRecord:
+        recs = [SampleRecord(correct=ok, cluster=c, **s.model_dump(exclude={"type", "id", "index"}))
+                for s, ok, c in zip(samples, verdict.correct, verdict.clusters)]
+        return cls(id=verdict.id, problem=verdict.problem, gold=verdict.gold, samples=recs, wall_s=verdict.wall_s)
 
 
 class Run(BaseModel):
@@ -70,6 +146,8 @@ class Run(BaseModel):
     path: str
     header: RunHeader
     problems: list[ProblemRecord]
+    partial: dict[str, dict[int, SampleLine]] = Field(
+        default_factory=dict, description="finished samples of problems without a verdict yet (id -> index -> sample)")
     torn_lines: int = 0
     duplicates: int = 0
 
@@ -77,13 +155,21 @@ class Run(BaseModel):
     def label(self) -> str:
         return Path(self.path).stem
 
+    @property
+    def partial_samples(self) -> int:
+        return sum(len(v) for v in self.partial.values())
+
 
 def read_run(path: str | Path) -> Run:
-    """Read a run file. A torn (unparsable) line is skipped and counted; a repeated id keeps the
-    first record (a resumed run never writes one, but concatenated shards might)."""
+    """Read a run file. A torn (unparsable) line is skipped and counted; a repeated problem or
+    sample keeps the first record (a resumed run never writes one, but concatenated shards might)."""
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such run file: {path}")
     header: RunHeader | None = None
-    problems: dict[str, ProblemRecord] = {}
+    verdicts: dict[str, ProblemLine] = {}
+    legacy: dict[str, ProblemRecord] = {}
+    samples: dict[str, dict[int, SampleLine]] = {}
     torn = dups = 0
     with path.open(encoding="utf-8") as fh:
         for line in fh:
@@ -95,19 +181,59 @@ def read_run(path: str | Path) -> Run:
             except json.JSONDecodeError:
                 torn += 1
                 continue
-            if obj.get("type") == "header":
+            kind = obj.get("type")
+            if kind == "header":
                 if header is None:
                     header = RunHeader.model_validate(obj)
-                continue
-            rec = ProblemRecord.model_validate(obj)
-            if rec.id in problems:
-                dups += 1
-                continue
-            problems[rec.id] = rec
+            elif kind == "sample":
+                s = SampleLine.model_validate(obj)
+                dups += s.index in samples.setdefault(s.id, {})
+                samples[s.id].setdefault(s.index, s)
+            elif kind == "problem" and "samples" in obj:  # the format before sample lines
+                rec = ProblemRecord.model_validate(obj)
+                dups += rec.id in legacy
+                legacy.setdefault(rec.id, rec)
+            elif kind == "problem":
+                v = ProblemLine.model_validate(obj)
+                dups += v.id in verdicts
+                verdicts.setdefault(v.id, v)
+            else:
+                raise ValueError(f"{path}: unknown record type {kind!r}; not a deepmath-eval run file")
     if header is None:
         raise ValueError(f"{path}: no header record; not a deepmath-eval run file")
-    return Run(path=str(path), header=header, problems=list(problems.values()), torn_lines=torn,
-               duplicates=dups)
+    problems = dict(legacy)
+    for pid, v in verdicts.items():
+        have = samples.get(pid, {})
+        if pid in problems or sorted(have) != list(range(len(v.correct))):
+            raise ValueError(f"{path}: problem {pid} has a verdict for {len(v.correct)} samples but sample "
+                             f"lines {sorted(have)}; the file was edited or concatenated wrongly")
+        problems[pid] = ProblemRecord.join(v, [have[j] for j in range(len(v.correct))])
+    partial = {pid: have for pid, have in samples.items() if pid not in problems}
+    return Run(path=str(path), header=header, problems=list(problems.values()), partial=partial,
+               torn_lines=torn, duplicates=dups)
+
+
+class RunWriter:
+    """Appends whole lines to a run file, each flushed and fsynced before `write` returns, so a
+    line is either entirely on disk or (after a kill mid-write) a torn tail that `read_run` skips."""
+
+    def __init__(self, path: Path, mode: str = "a"):
+        self.path = path
+        self._fh = path.open(mode, encoding="utf-8")
+
+    def write(self, *lines: str) -> None:
+        self._fh.write("".join(line + "\n" for line in lines))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 _SAME_RUN = ("dataset", "dataset_size", "samples", "mode", "model", "prompt_version", "sampling", "budgets")
@@ -154,3 +280,16 @@ def truncate_torn_tail(path: Path) -> int:
     with path.open("r+b") as fh:
         fh.truncate(keep)
     return len(data) - keep
+
+
+def replace_header(path: Path, header: RunHeader) -> None:
+    """Rewrite the first line (atomically: a new file renamed over the old one)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with path.open(encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as dst:
+        src.readline()
+        dst.write(header.model_dump_json() + "\n")
+        for line in src:
+            dst.write(line)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)

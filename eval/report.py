@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from eval.metrics import RunScore, bootstrap_ci, problem_majority_correct, score_problems
-from eval.records import Run
+from eval.records import Run, setting_differences
 
 
 def _pct(x: float) -> str:
@@ -81,26 +82,79 @@ def paired_delta(base: Run, other: Run, metric: str = "mean", *, seed: int = 0) 
     return (sum(diffs) / len(diffs), lo, hi, len(common))
 
 
-def compare_rows(runs: Sequence[Run], scores: Sequence[RunScore]) -> list[dict[str, Any]]:
-    """Runs side by side; within each dataset the first run given is the baseline for the deltas."""
-    rows = []
+def compare_numbers(runs: Sequence[Run], scores: Sequence[RunScore], *, seed: int = 0) -> list[dict[str, Any]]:
+    """Runs side by side as numbers (fractions in [0, 1]); within each dataset the first run given
+    is the baseline, and every other run carries its paired differences to it (`delta`)."""
+    out = []
     base_by_dataset: dict[str, tuple[Run, RunScore]] = {}
     for run, score in zip(runs, scores):
-        row = {k: v for k, v in score_row(run, score).items()
-               if k in ("run", "dataset", "model", "mode", "problems", "k", "maj@k %", "mean@k %", "pass@k %",
-                        "model tok", "trace tok", "tools/problem", "tool err %")}
-        base = base_by_dataset.setdefault(run.header.dataset, (run, score))
-        if base[0] is run:
+        h = run.header
+        row: dict[str, Any] = {
+            "run": run.path, "label": run.label, "dataset": h.dataset, "shard": h.shard, "model": h.model,
+            "mode": h.mode, "problems": score.problems, "dataset_size": h.dataset_size,
+            "k": score.samples_per_problem, "maj": score.maj.value, "mean": score.mean.value,
+            "pass": score.pass_at[max(score.pass_at)].value, "mean_model_tokens": score.mean_model_tokens,
+            "mean_trace_tokens": score.mean_trace_tokens, "tool_calls_per_problem": score.tool_calls_per_problem,
+            "tool_error_rate": score.tool_error_rate, "baseline": None, "delta": None}
+        base = base_by_dataset.setdefault(h.dataset, (run, score))
+        if base[0] is not run:
+            dm, mlo, mhi, _ = paired_delta(base[0], run, "maj", seed=seed)
+            d, lo, hi, n = paired_delta(base[0], run, "mean", seed=seed)
+            btok = base[1].mean_model_tokens
+            row["baseline"] = base[0].path
+            row["delta"] = {"common_problems": n, "maj": _est(dm, mlo, mhi), "mean": _est(d, lo, hi),
+                            "model_tokens_ratio": score.mean_model_tokens / btok if btok else None}
+        out.append(row)
+    return out
+
+
+def _est(value: float, lo: float, hi: float) -> dict[str, float | None]:
+    """JSON has no NaN: no common problems gives nulls."""
+    return {k: None if math.isnan(v) else v for k, v in (("value", value), ("lo", lo), ("hi", hi))}
+
+
+def compare_rows(numbers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`compare_numbers` formatted for the table, Markdown and CSV views."""
+    rows = []
+    for r in numbers:
+        row = {"run": r["label"], "dataset": r["dataset"] + (f" [{r['shard']}]" if r["shard"] else ""),
+               "model": r["model"], "mode": r["mode"],
+               "problems": f"{r['problems']}/{r['dataset_size']}" if not r["shard"] else str(r["problems"]),
+               "k": str(r["k"]), "maj@k %": _pct(r["maj"]), "mean@k %": _pct(r["mean"]), "pass@k %": _pct(r["pass"]),
+               "model tok": f"{r['mean_model_tokens']:.0f}", "trace tok": f"{r['mean_trace_tokens']:.0f}",
+               "tools/problem": f"{r['tool_calls_per_problem']:.2f}", "tool err %": _pct(r["tool_error_rate"])}
+        d = r["delta"]
+        if d is None:
             row.update({"Δ maj": "base", "Δ mean [95% CI]": "base", "Δ model tok": "base"})
         else:
-            dm, _, _, _ = paired_delta(base[0], run, "maj")
-            d, lo, hi, n = paired_delta(base[0], run, "mean")
-            tok = (score.mean_model_tokens / base[1].mean_model_tokens - 1) if base[1].mean_model_tokens else float("nan")
-            row.update({"Δ maj": f"{100 * dm:+.1f}",
-                        "Δ mean [95% CI]": f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}] (n={n})",
-                        "Δ model tok": f"{100 * tok:+.0f}%"})
+            m, ratio = d["mean"], d["model_tokens_ratio"]
+            common = d["common_problems"] > 0
+            row.update({"Δ maj": f"{100 * d['maj']['value']:+.1f}" if common else "n/a",
+                        "Δ mean [95% CI]": f"{100 * m['value']:+.1f} [{100 * m['lo']:+.1f}, {100 * m['hi']:+.1f}] "
+                                           f"(n={d['common_problems']})" if common else "no common problems",
+                        "Δ model tok": f"{100 * (ratio - 1):+.0f}%" if ratio is not None else "n/a"})
         rows.append(row)
     return rows
+
+
+WARN_SETTINGS = ("model", "samples", "prompt_version", "budgets", "sampling")
+
+
+def setting_warnings(runs: Sequence[Run]) -> list[str]:
+    """One line per run whose model, k, prompt, budgets or sampling differ from the first run on
+    the same dataset: numbers side by side are only comparable when these match (the mode, agent
+    or plain, is what a comparison is usually about, so it is not warned about)."""
+    out = []
+    base_by_dataset: dict[str, Run] = {}
+    for run in runs:
+        base = base_by_dataset.setdefault(run.header.dataset, run)
+        if base is run:
+            continue
+        diffs = setting_differences(base.header, run.header, WARN_SETTINGS)
+        if diffs:
+            out.append(f"{run.label} differs from {base.label} on {run.header.dataset} in "
+                       + ", ".join(f"{k} ({a!r} vs {b!r})" for k, a, b in diffs))
+    return out
 
 
 def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "", console: Console | None = None,

@@ -1,34 +1,42 @@
 """Run a benchmark through the agent: every problem × K samples in flight at once, one JSONL line
-per finished problem, resumable and shardable.
+per finished sample and per finished problem, resumable, shardable and interruptible.
 
 Why all K×N trajectories at once (up to `concurrency`): a vLLM server batches whatever requests
 are open, so throughput grows with the number of trajectories in flight; running the K samples of
 a problem one after another (as Intel's scripts did) leaves the GPU mostly idle. The slots are
-handed out first-come first-served in problem order, so early problems finish early and their
-lines reach the file while later ones are still running.
+handed out first-come first-served in problem order, so early problems finish early.
 
-Why a problem is written only when all its samples are done, and never written if one failed:
-the file then holds only complete, honest problems. A failed sample (endpoint down, MCP server
-dead: an `AgentError`) is reported and its problem left out, so rerunning the same command (resume)
-retries exactly the missing problems; nothing is ever replaced by a made-up answer.
+Why each sample is written as it finishes (see eval/records.py): an interrupted run keeps every
+finished trajectory, and a resume generates only the missing samples. A problem's verdict line is
+written when its K samples are on disk. A failed sample (endpoint down, MCP server dead: an
+`AgentError`) is reported and its problem left without a verdict, so rerunning the same command
+retries exactly the missing samples; nothing is ever replaced by a made-up answer.
+
+Why interrupts hard-exit after a grace period (`interruptible`): the in-process engine generates
+in worker threads, which cannot be cancelled; waiting for them (and the queue behind them) took
+20 minutes. Every finished sample is already fsynced when the signal arrives, so after the grace
+period the process exits without waiting and loses only work that was in flight.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
 import anyio
 
 from agent_client import Agent, Trajectory
 from eval.datasets import Problem
 from eval.grading import cluster_answers, grade
 from eval.metrics import problem_majority_correct
-from eval.records import ProblemRecord, RunHeader, SampleRecord, read_run, truncate_torn_tail
+from eval.records import (ProblemLine, ProblemRecord, RunHeader, RunWriter, SampleLine, read_run, replace_header,
+                          setting_differences, truncate_torn_tail)
 
 log = logging.getLogger(__name__)
 
@@ -56,35 +64,62 @@ def select_shard(problems: Sequence[Problem], shard: tuple[int, int] | None) -> 
     return [(k, p) for k, p in indexed if k % n == i]
 
 
-_COMPATIBLE = ("dataset", "samples", "mode", "model", "prompt_version", "shard")
+# -- resume ----------------------------------------------------------------------------------------------
+@dataclass
+class Resume:
+    """What an existing run file already holds."""
+
+    finished: set[str] = field(default_factory=set)
+    partial: dict[str, dict[int, SampleLine]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
-def prepare_output(out: Path, header: RunHeader) -> set[str]:
-    """Create the run file or validate it for resuming. Returns the ids already finished."""
-    if out.exists() and out.stat().st_size > 0:
-        cut = truncate_torn_tail(out)
-        if cut:
-            log.warning("%s: removed a partial last line (%d bytes) left by an interrupted run", out, cut)
-        existing = read_run(out)
-        diffs = [f"{k}: file has {getattr(existing.header, k)!r}, this run {getattr(header, k)!r}"
-                 for k in _COMPATIBLE if getattr(existing.header, k) != getattr(header, k)]
-        if diffs:
-            raise ValueError(f"{out} holds a different run, refusing to mix results (" + "; ".join(diffs)
-                             + "). Use another --out file.")
-        return {p.id for p in existing.problems}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
-        fh.write(header.model_dump_json() + "\n")
-    return set()
+def prepare_output(out: Path, header: RunHeader) -> Resume:
+    """Create the run file, or check that it holds the same run and return what it has.
+
+    Refuses (ValueError naming every difference) when a setting that changes results differs: a
+    file must hold one run. A larger --limit extends the run (the header's dataset_size grows); a
+    smaller one just runs fewer problems."""
+    if not (out.exists() and out.stat().st_size > 0):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with RunWriter(out, mode="w") as w:
+            w.write(header.model_dump_json())
+        return Resume()
+    cut = truncate_torn_tail(out)
+    notes = [f"removed a partial last line ({cut} bytes) left by an interrupted run"] if cut else []
+    existing = read_run(out)
+    diffs = setting_differences(existing.header, header)
+    if diffs:
+        raise ValueError(f"{out} holds a different run, refusing to mix results ("
+                         + "; ".join(f"{k}: file has {a!r}, this run {b!r}" for k, a, b in diffs)
+                         + "). Use another --out file, or rerun with the file's settings.")
+    if header.dataset_size > existing.header.dataset_size:
+        replace_header(out, existing.header.model_copy(update={"dataset_size": header.dataset_size}))
+        notes.append(f"extended the run from {existing.header.dataset_size} to {header.dataset_size} problems")
+    changed = {k for k in existing.header.versions.keys() | header.versions.keys()
+               if existing.header.versions.get(k) != header.versions.get(k)}
+    if changed:
+        notes.append("package versions differ from the file's header: " + ", ".join(
+            f"{k} {existing.header.versions.get(k)} -> {header.versions.get(k)}" for k in sorted(changed)))
+    return Resume(finished={p.id for p in existing.problems}, partial=existing.partial, notes=notes)
 
 
+def kept_summary(out: Path) -> str:
+    """What the run file holds, in one line (read back from disk: what is kept is what is there)."""
+    run = read_run(out)
+    text = f"{out} holds {len(run.problems)} finished problems"
+    if run.partial:
+        text += f" and {run.partial_samples} finished samples of {len(run.partial)} unfinished ones"
+    return text
+
+
+# -- progress --------------------------------------------------------------------------------------------
 @dataclass
 class Progress:
-    """Live counters for a progress display (updated as problems finish)."""
+    """Live counters for a progress display (updated as samples and problems finish)."""
 
     total: int
     done: int = 0
-    resumed: int = 0
     failed: int = 0
     correct_fraction_sum: float = 0.0
     maj_correct: int = 0
@@ -105,90 +140,160 @@ class Progress:
         self.maj_correct += problem_majority_correct(rec)
 
 
-def sample_record(traj: Trajectory, correct: bool, cluster: int | None) -> SampleRecord:
-    return SampleRecord(answer=traj.answer, correct=correct, cluster=cluster, model_tokens=traj.model_tokens,
-                        trace_tokens=len(traj.completion_ids), tool_calls=traj.tool_calls,
-                        tool_errors=traj.tool_errors, finish_reason=traj.finish_reason,
-                        wall_s=round(float(traj.timings.get("wall_s", 0.0)), 4))
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KB on Linux
 
 
-def grade_problem(problem: Problem, trajs: Sequence[Trajectory], wall_s: float) -> ProblemRecord:
-    """Grade K trajectories of one problem (CPU work: call it in a worker thread)."""
-    answers = [t.answer for t in trajs]
+# -- one problem -----------------------------------------------------------------------------------------
+def sample_line(problem_id: str, index: int, seed: int | None, traj: Trajectory) -> SampleLine:
+    return SampleLine(id=problem_id, index=index, seed=seed, answer=traj.answer, model_tokens=traj.model_tokens,
+                      trace_tokens=len(traj.completion_ids), tool_calls=traj.tool_calls,
+                      tool_errors=traj.tool_errors, finish_reason=traj.finish_reason,
+                      wall_s=round(float(traj.timings.get("wall_s", 0.0)), 4),
+                      trajectory=[s.model_copy(update={"latency_ms": None if s.latency_ms is None
+                                                       else round(s.latency_ms, 1)}) for s in traj.segments])
+
+
+def grade_problem(problem: Problem, samples: Sequence[SampleLine], wall_s: float) -> ProblemLine:
+    """Grade the K samples of one problem (CPU work: call it in a worker thread)."""
+    answers = [s.answer for s in samples]
     clusters = cluster_answers(answers)
     correct = [grade(a, problem.answer) if c is not None else False for a, c in zip(answers, clusters)]
-    return ProblemRecord(id=problem.id, problem=problem.problem, gold=problem.answer, wall_s=round(wall_s, 4),
-                         samples=[sample_record(t, ok, c) for t, ok, c in zip(trajs, correct, clusters)])
+    return ProblemLine(id=problem.id, problem=problem.problem, gold=problem.answer, correct=correct,
+                       clusters=clusters, wall_s=round(wall_s, 4))
 
 
 class TooManyFailures(RuntimeError):
     """More problems failed than --max-failures allows (the endpoint or MCP server is likely down)."""
 
 
-async def run_problems(agent: Agent, items: Sequence[tuple[int, Problem]], out: Path, *, samples: int,
+async def run_problems(agent: Agent, items: Sequence[tuple[int, Problem]], writer: RunWriter, *, samples: int,
                        concurrency: int, seed: int | None = None, progress: Progress | None = None,
-                       on_update: Callable[[Progress], None] | None = None, max_failures: int = 5) -> Progress:
-    """Run `samples` trajectories of every problem (at most `concurrency` in flight overall) and
-    append one record per finished problem to `out` (which `prepare_output` has set up)."""
+                       on_update: Callable[[Progress], None] | None = None, max_failures: int = 5,
+                       have: dict[str, dict[int, SampleLine]] | None = None) -> Progress:
+    """Run the missing samples of every problem (at most `concurrency` trajectories in flight
+    overall), append each sample as it finishes and each problem's verdict once all K are there.
+    `have` holds samples already on disk (a resumed run); they are not generated again."""
     prog = progress or Progress(total=len(items))
     notify = on_update or (lambda p: None)
     limiter = anyio.CapacityLimiter(max(1, concurrency))
-    write_lock = anyio.Lock()
+    have = have or {}
 
-    with out.open("a", encoding="utf-8") as fh:
+    async def one_problem(index: int, problem: Problem) -> None:
+        t0 = time.perf_counter()
+        got: dict[int, SampleLine] = dict(have.get(problem.id, {}))
+        failures: list[BaseException] = []
 
-        async def one_sample(index: int, j: int, problem: Problem) -> Trajectory:
-            async with limiter:
-                s = None if seed is None else seed + 1000 * (index * samples + j)
-                traj = await agent.run(problem.problem, seed=s)
+        async def one_sample(j: int) -> None:
+            s = None if seed is None else seed + 1000 * (index * samples + j)
+            try:
+                async with limiter:
+                    traj = await agent.run(problem.problem, seed=s)
+            except Exception as exc:  # noqa: BLE001 - recorded below; the problem gets no verdict
+                failures.append(exc)
+                return
+            line = sample_line(problem.id, j, s, traj)
+            writer.write(line.model_dump_json(exclude_none=True))
+            got[j] = line
             prog.samples_done += 1
             notify(prog)
-            return traj
 
-        async def one_problem(index: int, problem: Problem) -> None:
-            t0 = time.perf_counter()
-            trajs: list[Trajectory | BaseException | None] = [None] * samples
-
-            async def slot(j: int) -> None:
-                try:
-                    trajs[j] = await one_sample(index, j, problem)
-                except Exception as exc:  # noqa: BLE001 - recorded below, the problem is not written
-                    trajs[j] = exc
-
-            async with anyio.create_task_group() as tg:
-                for j in range(samples):
-                    tg.start_soon(slot, j)
-            failures = [t for t in trajs if isinstance(t, BaseException)]
-            if failures:
-                prog.failed += 1
-                prog.errors.append(f"{problem.id}: {type(failures[0]).__name__}: {failures[0]}")
-                log.error("problem %s: %d/%d samples failed: %s", problem.id, len(failures), samples, failures[0])
-                notify(prog)
-                if prog.failed > max_failures:
-                    raise TooManyFailures(f"{prog.failed} problems failed (last: {prog.errors[-1]})")
-                return
-            rec = await anyio.to_thread.run_sync(grade_problem, problem, trajs, time.perf_counter() - t0)
-            async with write_lock:
-                fh.write(rec.model_dump_json() + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            prog.add(rec)
+        async with anyio.create_task_group() as tg:
+            for j in range(samples):
+                if j not in got:
+                    tg.start_soon(one_sample, j)
+        if failures:
+            prog.failed += 1
+            prog.errors.append(f"{problem.id}: {type(failures[0]).__name__}: {failures[0]}")
+            log.error("problem %s: %d/%d samples failed: %s", problem.id, len(failures), samples, failures[0])
             notify(prog)
+            if prog.failed > max_failures:
+                raise TooManyFailures(f"{prog.failed} problems failed (last: {prog.errors[-1]})")
+            return
+        ordered = [got[j] for j in range(samples)]
+        wall = time.perf_counter() - t0 if len(ordered) > len(have.get(problem.id, {})) else max(
+            s.wall_s for s in ordered)
+        verdict = await anyio.to_thread.run_sync(grade_problem, problem, ordered, wall)
+        writer.write(verdict.model_dump_json())
+        prog.add(ProblemRecord.join(verdict, ordered))
+        notify(prog)
 
-        try:
-            async with anyio.create_task_group() as tg:
-                for index, problem in items:
-                    tg.start_soon(one_problem, index, problem)
-        except BaseExceptionGroup as eg:  # surface the cause, not the task-group wrapper
-            raise _first_leaf(eg) from eg
+    with _unwrapped():
+        async with anyio.create_task_group() as tg:
+            for index, problem in items:
+                tg.start_soon(one_problem, index, problem)
     return prog
 
 
-def _first_leaf(eg: BaseExceptionGroup) -> BaseException:
-    exc: BaseException = eg
-    while isinstance(exc, BaseExceptionGroup):
-        exc = exc.exceptions[0]
-    return exc
+@contextmanager
+def _unwrapped() -> Iterator[None]:
+    """Surface the cause, not the task-group wrapper around it."""
+    try:
+        yield
+    except BaseExceptionGroup as eg:
+        exc: BaseException = eg
+        while isinstance(exc, BaseExceptionGroup):
+            exc = exc.exceptions[0]
+        raise exc from eg
+
+
+# -- interrupts ------------------------------------------------------------------------------------------
+def _hard_exit(code: int = 130) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+@asynccontextmanager
+async def interruptible(on_stop: Callable[[str], None], *, grace_s: float = 1.5,
+                        exit_now: Callable[[], None] = _hard_exit) -> AsyncIterator[None]:
+    """Run the body until it ends or SIGINT/SIGTERM arrives; after a signal the process exits (130).
+
+    First signal: the body is cancelled (its `finally` blocks close the sandbox and the HTTP
+    client); once it has unwound, or after `grace_s` if it has not (threads that cannot be
+    cancelled), `on_stop(reason)` reports and the process exits without waiting for worker threads
+    (a generate call or a grading job still running there would hold the exit for minutes; every
+    finished sample is already on disk). A second signal exits at once."""
+    stopped = False
+
+    def stop(reason: str) -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            try:
+                on_stop(reason)
+            except Exception:  # noqa: BLE001 - the report must not keep the process from exiting
+                log.exception("could not report what was kept")
+        exit_now()
+
+    interrupted = False
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals, _unwrapped():
+        async with anyio.create_task_group() as tg:
+            with anyio.CancelScope() as body:
+
+                async def watch() -> None:
+                    nonlocal interrupted
+                    async for _ in signals:
+                        if interrupted:
+                            stop("second interrupt: exiting now")
+                            return
+                        interrupted = True
+                        body.cancel()
+                        tg.start_soon(grace)
+
+                async def grace() -> None:
+                    await anyio.sleep(grace_s)
+                    stop(f"interrupted: work in flight abandoned after {grace_s:g} s")
+
+                tg.start_soon(watch)
+                yield
+            if interrupted:
+                stop("interrupted")
+            tg.cancel_scope.cancel()
 
 
 def package_versions() -> dict[str, str]:

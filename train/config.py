@@ -39,12 +39,15 @@ class TrainConfig:
 
     # -- what to train -----------------------------------------------------------------------------
     model: str = _f("Qwen/Qwen3-4B-Thinking-2507", "base model: hub id or local checkpoint directory")
-    dataset: str = _f("openmath-tir", "training problems: 'openmath-tir' (OpenMathReasoning TIR problems "
-                                      "with answers; hub), 'champ' (270 CHAMP problems, offline), "
+    dataset: str = _f("openmath-tir", "training problems, as in deepmath-eval: a registry name ('openmath-tir': "
+                                      "OpenMathReasoning TIR problems with answers, hub; 'champ': CHAMP problems "
+                                      "with a closed-form answer, offline; `deepmath-eval datasets` lists all), "
                                       "'hf:OWNER/NAME[:SPLIT]' (any hub dataset) or a local "
                                       ".jsonl/.json/.parquet/.csv file")
-    problem_field: str = _f("problem", "column holding the problem text (local files and hub datasets)")
-    answer_field: str = _f("answer", "column holding the gold final answer")
+    problem_col: str | None = _f(None, "column holding the problem text (hub datasets and local files; "
+                                       "default: detected, e.g. problem or question)")
+    answer_col: str | None = _f(None, "column holding the gold final answer (default: detected, e.g. answer)")
+    id_col: str | None = _f(None, "column holding a unique problem id (default: detected, else the row number)")
     max_samples: int | None = _f(None, "use at most this many problems (after shuffling with --seed)")
     init_adapter: str | None = _f(None, "start from this LoRA adapter (e.g. the output of `deepmath-train sft`) "
                                         "and keep training it; the --lora-* options are then ignored")

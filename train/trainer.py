@@ -132,8 +132,8 @@ def build(cfg: TrainConfig, *, train_dataset: Any = None, model: Any = None, tok
     if model is None:
         model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=torch.bfloat16 if args.bf16 else torch.float32)
     if train_dataset is None:
-        train_dataset = load_problems(cfg.dataset, problem_field=cfg.problem_field, answer_field=cfg.answer_field,
-                                      max_samples=cfg.max_samples, seed=cfg.seed)
+        train_dataset = load_problems(cfg.dataset, problem_col=cfg.problem_col, answer_col=cfg.answer_col,
+                                      id_col=cfg.id_col, max_samples=cfg.max_samples, seed=cfg.seed)
     rewards = rewards or RewardSet.from_weights(accuracy_weight=cfg.reward_accuracy, code_weight=cfg.reward_code,
                                                 length_weight=cfg.reward_length, max_tokens=cfg.max_tokens)
     args.reward_weights = rewards.weights

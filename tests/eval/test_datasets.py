@@ -81,3 +81,31 @@ def test_offline_error_says_how_to_pass_a_local_file(monkeypatch):
 def test_unknown_name_lists_the_registry():
     with pytest.raises(ds.DatasetUnavailable, match="math500"):
         ds.load("no-such-benchmark")
+
+
+def test_registry_is_a_name_to_loader_mapping_that_load_uses():
+    problems = [ds.Problem(id="x1", problem="1+1?", answer="2"), ds.Problem(id="x2", problem="2+2?", answer="4")]
+    ds.register("test-tiny-family", "two sums", lambda: list(problems))
+    try:
+        assert ds.available()["test-tiny-family"] == "two sums"
+        assert ds.load("test-tiny-family", limit=1) == problems[:1]
+        with pytest.raises(ValueError, match="taken"):
+            ds.register("champ", "again", list)
+    finally:
+        del ds.REGISTRY["test-tiny-family"]
+    assert {"math500", "aime25", "champ", "champ-all", "openmath-tir"} <= set(ds.available())
+
+
+def test_rows_without_problem_or_answer_are_dropped(tmp_path):
+    path = tmp_path / "p.jsonl"
+    rows = [{"q": "1+1?", "a": "2"}, {"q": "no answer", "a": ""}, {"q": "", "a": "3"}, {"q": "null", "a": None}]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    items = ds.load(str(path), columns=ds.ColumnMap(problem="q", answer="a"))
+    assert [(p.problem, p.answer) for p in items] == [("1+1?", "2")]
+
+
+def test_hub_spec_offline_error_names_the_repo_and_a_way_out(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(ds.DatasetUnavailable, match=r"(?s)no-such-owner/no-such-set \(split test\).*--dataset champ"):
+        ds.load("hf:no-such-owner/no-such-set:test", columns=ds.ColumnMap(problem="q"))

@@ -13,21 +13,44 @@ def test_champ_loads_offline():
     ds = load_problems("champ", max_samples=5, seed=0)
     assert ds.column_names == ["prompt", "answer"] and len(ds) == 5
     assert all(r["prompt"] and r["answer"] for r in ds)
-    assert len(load_problems("champ")) == 270
 
 
-def test_local_jsonl_with_custom_fields(tmp_path):
+@pytest.mark.parametrize("name", ["champ", "champ-all"])
+def test_training_and_eval_get_the_same_problems_and_golds(name):
+    """One loader: training wraps the eval registry (old main trained CHAMP on `str(p.answer)`
+    for all 270 problems: 9 golds differed from eval's, e.g. "C(10, 5), or equivalently 252")."""
+    from eval.datasets import load
+    from train.data import load_problems
+
+    ds = load_problems(name)
+    assert sorted(zip(ds["prompt"], ds["answer"])) == sorted((p.problem, p.answer) for p in load(name))
+    golds = dict(zip(ds["prompt"], ds["answer"]))
+    assert "C(10, 5)" not in "".join(golds.values()) and "252" in golds.values()
+
+
+def test_local_jsonl_with_custom_columns(tmp_path):
     from train.data import load_problems
 
     path = tmp_path / "p.jsonl"
     rows = [{"q": "1+1?", "a": "2"}, {"q": "2+2?", "a": "4"}, {"q": "no answer", "a": ""}]
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    ds = load_problems(str(path), problem_field="q", answer_field="a")
+    ds = load_problems(str(path), problem_col="q", answer_col="a")
     assert sorted(ds["answer"]) == ["2", "4"]  # the row without an answer is dropped
-    with pytest.raises(ValueError, match="no column"):
+    with pytest.raises(ValueError, match="--problem-col"):
         load_problems(str(path))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="no such file"):
         load_problems(str(tmp_path / "missing.jsonl"))
+
+
+def test_train_and_eval_take_the_same_dataset_flags():
+    from eval.cli import parse_args as eval_args
+    from train.config import parse_args as train_args
+
+    flags = ["--dataset", "data.jsonl", "--problem-col", "q", "--answer-col", "a", "--id-col", "uid"]
+    e = eval_args(["run", *flags, "--out", "r.jsonl"])
+    t = train_args(flags)
+    assert (e.dataset, e.problem_col, e.answer_col, e.id_col) == (t.dataset, t.problem_col, t.answer_col, t.id_col)
+    assert t.problem_col == "q" and t.id_col == "uid"
 
 
 def test_hub_dataset_offline_fails_clearly(monkeypatch):
@@ -35,7 +58,7 @@ def test_hub_dataset_offline_fails_clearly(monkeypatch):
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    with pytest.raises(ValueError, match="could not load hub dataset 'fastragdev/openmathreasoning-tir'.*champ"):
+    with pytest.raises(ValueError, match="(?s)could not load fastragdev/openmathreasoning-tir.*champ"):
         load_problems("openmath-tir")
 
 
