@@ -6,10 +6,12 @@
 """
 
 from .policy import DEFAULT_ALLOWED_MODULES
-from .result import ErrorInfo, ExecResult
-from .sandbox import Limits, Sandbox
+from .limits import Limits
+from .result import STATUSES, ErrorInfo, ExecResult, Status
+from .sandbox import Sandbox
 
-__all__ = ["DEFAULT_ALLOWED_MODULES", "ErrorInfo", "ExecResult", "Limits", "Sandbox", "prepare"]
+__all__ = ["DEFAULT_ALLOWED_MODULES", "STATUSES", "ErrorInfo", "ExecResult", "Limits", "Sandbox", "Status",
+           "prepare"]
 
 
 def prepare() -> None:
