@@ -8,10 +8,19 @@
 from .policy import DEFAULT_ALLOWED_MODULES
 from .limits import Limits
 from .result import STATUSES, ErrorInfo, ExecResult, Status
-from .sandbox import Sandbox
 
 __all__ = ["DEFAULT_ALLOWED_MODULES", "STATUSES", "ErrorInfo", "ExecResult", "Limits", "Sandbox", "Status",
            "prepare"]
+
+
+def __getattr__(name: str):
+    """`Sandbox` loads wasmtime: imported on first use, so the result contract (`wasm_sandbox.result`,
+    imported by the agent) costs nothing."""
+    if name == "Sandbox":
+        from .sandbox import Sandbox
+
+        return Sandbox
+    raise AttributeError(f"module 'wasm_sandbox' has no attribute {name!r}")
 
 
 def prepare() -> None:
