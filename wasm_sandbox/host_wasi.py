@@ -28,6 +28,7 @@ bounded by the read-only stdlib zip).
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 import time
@@ -52,12 +53,22 @@ _NEVER = threading.Event()  # waited on when a call has no cancel event
 current = threading.local()  # .instance: the Instance whose guest runs on this thread
 
 
-def _guest(caller) -> "tuple[Instance, wasmtime.Memory] | None":
-    inst = getattr(current, "instance", None)
-    memory = caller.get("memory")
-    if inst is None or not isinstance(memory, wasmtime.Memory):
-        return None
-    return inst, memory
+def _host_call(fn):
+    """Give `fn(caller, inst, memory, *i32 args)` the running Instance and the guest's memory, with
+    every argument as the unsigned 32-bit value wasm meant; EFAULT instead of any exception."""
+
+    @functools.wraps(fn)
+    def call(caller, *args: int) -> int:
+        try:
+            inst = getattr(current, "instance", None)
+            memory = caller.get("memory")
+            if inst is None or not isinstance(memory, wasmtime.Memory):
+                return EFAULT
+            return fn(caller, inst, memory, *(a & _U32 for a in args))
+        except Exception:
+            return EFAULT
+
+    return call
 
 
 def _in_bounds(size: int, ptr: int, length: int) -> bool:
@@ -75,96 +86,84 @@ def _wake_at(inst: "Instance", clock_id: int, timeout_ns: int, flags: int, now: 
     return now + (timeout_ns - time.time_ns()) / 1e9
 
 
-def poll_oneoff(caller, in_ptr: int, out_ptr: int, nsubs: int, nevents_ptr: int) -> int:
-    try:
-        g = _guest(caller)
-        if g is None:
-            return EFAULT
-        inst, memory = g
-        in_ptr, out_ptr, nsubs, nevents_ptr = in_ptr & _U32, out_ptr & _U32, nsubs & _U32, nevents_ptr & _U32
-        if nsubs == 0:
-            return EINVAL
-        size = memory.data_len(caller)
-        if not (_in_bounds(size, in_ptr, nsubs * SUBSCRIPTION_SIZE)
-                and _in_bounds(size, out_ptr, nsubs * EVENT_SIZE) and _in_bounds(size, nevents_ptr, 4)):
-            return EFAULT
-        raw = memory.read(caller, in_ptr, in_ptr + nsubs * SUBSCRIPTION_SIZE)
-        now = time.monotonic()
-        ready: list[tuple[int, int, int]] = []  # (userdata, errno, event type)
-        clocks: list[tuple[float, int]] = []    # (wake time, userdata)
-        for i in range(nsubs):
-            userdata, tag = struct.unpack_from("<QB", raw, i * SUBSCRIPTION_SIZE)
-            if tag == EVENTTYPE_CLOCK:
-                clock_id, timeout_ns, _precision, flags = struct.unpack_from("<I4xQQH", raw, i * SUBSCRIPTION_SIZE + 16)
-                wake = _wake_at(inst, clock_id, timeout_ns, flags, now)
-                if wake is None:
-                    ready.append((userdata, EINVAL, EVENTTYPE_CLOCK))
-                else:
-                    clocks.append((wake, userdata))
-            elif tag in (EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE):
-                ready.append((userdata, ESUCCESS, tag))
+@_host_call
+def poll_oneoff(caller, inst: "Instance", memory: wasmtime.Memory, in_ptr: int, out_ptr: int, nsubs: int,
+                nevents_ptr: int) -> int:
+    if nsubs == 0:
+        return EINVAL
+    size = memory.data_len(caller)
+    if not (_in_bounds(size, in_ptr, nsubs * SUBSCRIPTION_SIZE)
+            and _in_bounds(size, out_ptr, nsubs * EVENT_SIZE) and _in_bounds(size, nevents_ptr, 4)):
+        return EFAULT
+    raw = memory.read(caller, in_ptr, in_ptr + nsubs * SUBSCRIPTION_SIZE)
+    now = time.monotonic()
+    ready: list[tuple[int, int, int]] = []  # (userdata, errno, event type)
+    clocks: list[tuple[float, int]] = []    # (wake time, userdata)
+    for i in range(nsubs):
+        userdata, tag = struct.unpack_from("<QB", raw, i * SUBSCRIPTION_SIZE)
+        if tag == EVENTTYPE_CLOCK:
+            clock_id, timeout_ns, _precision, flags = struct.unpack_from("<I4xQQH", raw, i * SUBSCRIPTION_SIZE + 16)
+            wake = _wake_at(inst, clock_id, timeout_ns, flags, now)
+            if wake is None:
+                ready.append((userdata, EINVAL, EVENTTYPE_CLOCK))
             else:
-                return EINVAL
-        if not ready:
-            wake = min(w for w, _ in clocks)
-            stop = inst.stop
-            left = min(wake, stop.deadline) - now
-            if left > 0:
-                (stop.cancel or _NEVER).wait(left)
-            now = time.monotonic()
-            fired = [ud for w, ud in clocks if w <= now]
-            # Cut short by the deadline or a cancel: report the earliest clock (a spurious wake-up
-            # the guest tolerates); the epoch callback traps on its next tick.
-            ready = [(ud, ESUCCESS, EVENTTYPE_CLOCK) for ud in fired or [min(clocks)[1]]]
-        events = bytearray(EVENT_SIZE * len(ready))
-        for j, (userdata, errno, kind) in enumerate(ready):
-            struct.pack_into("<QHB", events, j * EVENT_SIZE, userdata, errno, kind)
-        memory.write(caller, bytes(events), out_ptr)
-        memory.write(caller, struct.pack("<I", len(ready)), nevents_ptr)
-        return ESUCCESS
-    except Exception:
-        return EFAULT
-
-
-def fd_write(caller, fd: int, iovs_ptr: int, iovs_len: int, nwritten_ptr: int) -> int:
-    try:
-        g = _guest(caller)
-        if g is None:
-            return EFAULT
-        inst, memory = g
-        capture = {STDOUT: inst.stdout, STDERR: inst.stderr}.get(fd)
-        if capture is None:
-            return EBADF
-        iovs_ptr, iovs_len, nwritten_ptr = iovs_ptr & _U32, iovs_len & _U32, nwritten_ptr & _U32
-        if iovs_len > IOV_MAX:
+                clocks.append((wake, userdata))
+        elif tag in (EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE):
+            ready.append((userdata, ESUCCESS, tag))
+        else:
             return EINVAL
-        size = memory.data_len(caller)
-        if not (_in_bounds(size, iovs_ptr, iovs_len * IOVEC_SIZE) and _in_bounds(size, nwritten_ptr, 4)):
-            return EFAULT
-        flat = struct.unpack(f"<{2 * iovs_len}I", memory.read(caller, iovs_ptr, iovs_ptr + iovs_len * IOVEC_SIZE))
-        segments = list(zip(flat[0::2], flat[1::2]))
-        if not all(_in_bounds(size, p, n) for p, n in segments):
-            return EFAULT
-        total = sum(n for _, n in segments)
-        if total > _U32:
-            return EINVAL
+    if not ready:
+        wake = min(w for w, _ in clocks)
+        stop = inst.stop
+        left = min(wake, stop.deadline) - now
+        if left > 0:
+            (stop.cancel or _NEVER).wait(left)
+        now = time.monotonic()
+        fired = [ud for w, ud in clocks if w <= now]
+        # Cut short by the deadline or a cancel: report the earliest clock (a spurious wake-up
+        # the guest tolerates); the epoch callback traps on its next tick.
+        ready = [(ud, ESUCCESS, EVENTTYPE_CLOCK) for ud in fired or [min(clocks)[1]]]
+    events = bytearray(EVENT_SIZE * len(ready))
+    for j, (userdata, errno, kind) in enumerate(ready):
+        struct.pack_into("<QHB", events, j * EVENT_SIZE, userdata, errno, kind)
+    memory.write(caller, bytes(events), out_ptr)
+    memory.write(caller, struct.pack("<I", len(ready)), nevents_ptr)
+    return ESUCCESS
 
-        def read(start: int, stop: int) -> bytes:
-            """Bytes [start, stop) of the concatenated buffers."""
-            out, offset = bytearray(), 0
-            for p, n in segments:
-                lo, hi = max(start, offset), min(stop, offset + n)
-                if lo < hi:
-                    out += memory.read(caller, p + lo - offset, p + hi - offset)
-                offset += n
-            return bytes(out)
 
-        if not inst.stop.expired():  # past the deadline nothing more is kept; the call is ending
-            capture.write(total, read)
-        memory.write(caller, struct.pack("<I", total), nwritten_ptr)
-        return ESUCCESS
-    except Exception:
+@_host_call
+def fd_write(caller, inst: "Instance", memory: wasmtime.Memory, fd: int, iovs_ptr: int, iovs_len: int,
+             nwritten_ptr: int) -> int:
+    capture = {STDOUT: inst.stdout, STDERR: inst.stderr}.get(fd)
+    if capture is None:
+        return EBADF
+    if iovs_len > IOV_MAX:
+        return EINVAL
+    size = memory.data_len(caller)
+    if not (_in_bounds(size, iovs_ptr, iovs_len * IOVEC_SIZE) and _in_bounds(size, nwritten_ptr, 4)):
         return EFAULT
+    flat = struct.unpack(f"<{2 * iovs_len}I", memory.read(caller, iovs_ptr, iovs_ptr + iovs_len * IOVEC_SIZE))
+    segments = list(zip(flat[0::2], flat[1::2]))
+    if not all(_in_bounds(size, p, n) for p, n in segments):
+        return EFAULT
+    total = sum(n for _, n in segments)
+    if total > _U32:
+        return EINVAL
+
+    def read(start: int, stop: int) -> bytes:
+        """Bytes [start, stop) of the concatenated buffers."""
+        out, offset = bytearray(), 0
+        for p, n in segments:
+            lo, hi = max(start, offset), min(stop, offset + n)
+            if lo < hi:
+                out += memory.read(caller, p + lo - offset, p + hi - offset)
+            offset += n
+        return bytes(out)
+
+    if not inst.stop.expired():  # past the deadline nothing more is kept; the call is ending
+        capture.write(total, read)
+    memory.write(caller, struct.pack("<I", total), nwritten_ptr)
+    return ESUCCESS
 
 
 def define(linker: wasmtime.Linker) -> None:

@@ -140,3 +140,17 @@ def test_a_memory_error_has_a_clear_message(sandbox):
 
 def test_busy_is_a_declared_status():
     assert "busy" in STATUSES
+
+
+def test_a_changed_wasmtime_epoch_signature_fails_loudly(monkeypatch):
+    import ctypes
+    import importlib
+
+    from wasm_sandbox import epoch
+
+    binding = epoch._ffi._wasmtime_store_epoch_deadline_callback
+    monkeypatch.setattr(binding, "argtypes", [ctypes.c_void_p] * 4)
+    with pytest.raises(ImportError, match="epoch_deadline_callback"):
+        importlib.reload(epoch)
+    monkeypatch.undo()
+    importlib.reload(epoch)
