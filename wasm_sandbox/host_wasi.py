@@ -46,6 +46,7 @@ SUBCLOCKFLAGS_ABSTIME = 1
 EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE = 0, 1, 2
 SUBSCRIPTION_SIZE, EVENT_SIZE, IOVEC_SIZE = 48, 32, 8
 IOV_MAX = 1024
+MAX_SUBSCRIPTIONS = 4096  # one poll reads at most this many (the host loop is Python, outside the deadline)
 STDOUT, STDERR = 1, 2
 _U32 = 0xFFFFFFFF
 _NEVER = threading.Event()  # waited on when a call has no cancel event
@@ -89,7 +90,7 @@ def _wake_at(inst: "Instance", clock_id: int, timeout_ns: int, flags: int, now: 
 @_host_call
 def poll_oneoff(caller, inst: "Instance", memory: wasmtime.Memory, in_ptr: int, out_ptr: int, nsubs: int,
                 nevents_ptr: int) -> int:
-    if nsubs == 0:
+    if nsubs == 0 or nsubs > MAX_SUBSCRIPTIONS:
         return EINVAL
     size = memory.data_len(caller)
     if not (_in_bounds(size, in_ptr, nsubs * SUBSCRIPTION_SIZE)

@@ -154,3 +154,11 @@ def test_a_changed_wasmtime_epoch_signature_fails_loudly(monkeypatch):
         importlib.reload(epoch)
     monkeypatch.undo()
     importlib.reload(epoch)
+
+
+def test_a_huge_poll_is_refused_not_read(sandbox):
+    code = (f"p = {MODULES}['select'].poll()\nfor fd in range(100_000): p.register(fd)\n"
+            "try:\n    p.poll(30_000)\nexcept OSError as e:\n    print(e.errno)")
+    r, elapsed = _timed(sandbox, code, 2.0)
+    assert r.status == "ok" and r.stdout.strip() == "28", r  # EINVAL, at once
+    assert elapsed < 2.0
