@@ -106,8 +106,7 @@ class Sandbox:
     def _finish(self, sess: _Session | None) -> None:
         self._running -= 1
         if sess is not None:
-            sess.running = False
-        self._want.set()
+            sess.running = False  # (no pool wake-up here: waking the filler on every call costs a GIL hand-off)
 
     # -- instances ---------------------------------------------------------------------------------
 
@@ -215,24 +214,30 @@ class Sandbox:
         sess, lost = self._acquire(session_id, deadline, cancel)
         if sess is None:
             return _busy(f"the session {session_id!r} stayed in use by another call for this call's "
-                         f"whole {timeout:g} s deadline; nothing ran and its state is unchanged").model_copy(
-                update={"session_reset": lost})
+                         f"whole {timeout:g} s deadline; nothing ran and its state is unchanged")
+        admitted = False
         try:
-            return self._run_session(sess, code, deadline, cancel).model_copy(update={"session_reset": lost})
+            if deadline - time.monotonic() < MIN_RUN_S:
+                return _busy("the session was in use by another call until this call's deadline; nothing ran")
+            with self._lock:
+                admitted = self._admit(sess)
+            if not admitted:
+                return _busy("the sandbox's memory budget is full of running snippets; nothing ran and the "
+                             "session's state is unchanged, retry shortly")
+            if sess.instance is None:  # a new session (one that trapped was retired with its instance)
+                sess.instance = self._take()
+            result = sess.instance.run(code, deadline - time.monotonic(), cancel)
+            sess.last_used = time.monotonic()
+            return result.model_copy(update={"session_reset": True}) if lost else result
         finally:
             with self._lock:
-                dead = sess.instance is not None and sess.instance.dead
-                if dead and self._sessions.get(session_id) is sess:
-                    self._retire_locked_by_us(session_id, sess)
-                elif sess.retired and sess.instance is not None:
+                if admitted:
+                    self._finish(sess)
+                if sess.instance is not None and (sess.retired or sess.instance.dead):
+                    if not sess.retired:  # it trapped: its state is gone, the next call says so
+                        self._retire(session_id, tombstone=True)
                     sess.instance.close()
                 sess.lock.release()
-
-    def _retire_locked_by_us(self, sid: str, sess: _Session) -> None:
-        """Retire a session whose lock this thread holds (self._lock held): close its instance."""
-        self._retire(sid, tombstone=True)
-        if sess.instance is not None:
-            sess.instance.close()
 
     def _run_fresh(self, code: str, timeout: float, cancel: threading.Event | None) -> ExecResult:
         with self._lock:
@@ -248,25 +253,6 @@ class Sandbox:
                 inst.close()
             with self._lock:
                 self._finish(None)
-
-    def _run_session(self, sess: _Session, code: str, deadline: float, cancel: threading.Event | None) -> ExecResult:
-        left = deadline - time.monotonic()
-        if left < MIN_RUN_S:
-            return _busy("the session was in use by another call until this call's deadline; nothing ran")
-        with self._lock:
-            admitted = self._admit(sess)
-        if not admitted:
-            return _busy("the sandbox's memory budget is full of running snippets; nothing ran and the "
-                         "session's state is unchanged, retry shortly")
-        try:
-            if sess.instance is None:  # a new session (one that trapped was retired with its instance)
-                sess.instance = self._take()
-            result = sess.instance.run(code, deadline - time.monotonic(), cancel)
-            sess.last_used = time.monotonic()
-            return result
-        finally:
-            with self._lock:
-                self._finish(sess)
 
     def reset(self, session_id: str) -> bool:
         """Drop a session's state; returns whether it existed. The next call starts fresh."""
