@@ -15,8 +15,10 @@ without running. A call waiting for its session (in use by another call) waits a
 own deadline, then returns `busy` with the session untouched.
 
 Who closes an instance: whoever holds its session's lock when the session is dropped - the thread
-that drops it if the session is idle, else the running call when it finishes. A Store is never
-closed under a running guest, and never left for the garbage collector.
+that drops it if the session is idle, else the running call when it finishes - hands it to the
+reaper thread, which closes it at once (freeing a few hundred MB takes ~0.2 s on a loaded machine,
+which must not delay the result or hold the sandbox lock). A Store is never closed under a running
+guest, and never left for the garbage collector; `wait_released()` waits for the reaper.
 
 A background thread keeps a few instances pre-instantiated so a fresh call does not pay the
 ~10 ms instantiation. Calls from many threads run in parallel: wasmtime releases the GIL while
@@ -25,6 +27,7 @@ wasm runs, and each instance is used by one thread at a time.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import OrderedDict
@@ -71,6 +74,8 @@ class Sandbox:
         self._want = threading.Event()
         self._filler = threading.Thread(target=self._fill, name="deepmath-pool", daemon=True)
         self._filler.start()
+        self._dropped: queue.Queue[Instance] = queue.Queue()
+        threading.Thread(target=self._reap, name="deepmath-reaper", daemon=True).start()
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -91,7 +96,7 @@ class Sandbox:
         budget = self.limits.budget_bytes
         while self.charged_bytes() - own + self._cap > budget:
             if self._pool:
-                self._pool.pop(0).close()
+                self._drop(self._pool.pop(0))
                 continue
             victim = next((sid for sid, s in self._sessions.items()
                            if s is not sess and not s.running and s.instance is not None), None)
@@ -109,6 +114,22 @@ class Sandbox:
             sess.running = False  # (no pool wake-up here: waking the filler on every call costs a GIL hand-off)
 
     # -- instances ---------------------------------------------------------------------------------
+
+    def _drop(self, inst: Instance) -> None:
+        """Have the reaper close `inst` (nobody may use it any more)."""
+        self._dropped.put(inst)
+
+    def _reap(self) -> None:
+        while True:
+            inst = self._dropped.get()
+            try:
+                inst.close()
+            finally:
+                self._dropped.task_done()
+
+    def wait_released(self) -> None:
+        """Block until every dropped instance is closed (its memory returned to the host)."""
+        self._dropped.join()
 
     def _new_instance(self) -> Instance:
         return Instance(self.runtime, self._cap, self.limits.max_output_chars)
@@ -133,7 +154,7 @@ class Sandbox:
                         self._pool.append(inst)
                         inst = None
                 if inst is not None:  # no room (keep one call's cap free) or closing
-                    inst.close()
+                    self._drop(inst)
                     break
             self._expire()
             self._want.wait(1.0)
@@ -153,7 +174,7 @@ class Sandbox:
         sess.retired = True
         if sess.lock.acquire(blocking=False):
             if sess.instance is not None:
-                sess.instance.close()
+                self._drop(sess.instance)
             sess.lock.release()
 
     def _expire(self) -> None:
@@ -236,7 +257,7 @@ class Sandbox:
                 if sess.instance is not None and (sess.retired or sess.instance.dead):
                     if not sess.retired:  # it trapped: its state is gone, the next call says so
                         self._retire(session_id, tombstone=True)
-                    sess.instance.close()
+                    self._drop(sess.instance)
                 sess.lock.release()
 
     def _run_fresh(self, code: str, timeout: float, cancel: threading.Event | None) -> ExecResult:
@@ -250,7 +271,7 @@ class Sandbox:
             return inst.run(code, timeout, cancel)
         finally:
             if inst is not None:
-                inst.close()
+                self._drop(inst)
             with self._lock:
                 self._finish(None)
 
@@ -267,11 +288,12 @@ class Sandbox:
         return len(self._sessions)
 
     def close(self) -> None:
-        """Close every idle instance now; running calls close theirs when they return."""
+        """Close every idle instance now; running calls drop theirs when they return."""
         self._closed.set()
         self._want.set()
         with self._lock:
             for sid in list(self._sessions):
                 self._retire(sid, tombstone=False)
             while self._pool:
-                self._pool.pop().close()
+                self._drop(self._pool.pop())
+        self.wait_released()

@@ -43,10 +43,11 @@ def no_gc():
 
 
 def test_fresh_calls_give_their_memory_back(sandbox, no_gc):
-    assert sandbox.run(FILL_150MB).status == "ok"  # warm-up: the pool and allocator settle
+    assert sandbox.run(FILL_150MB, timeout_s=20).status == "ok"  # warm-up: the pool and allocator settle
     before = rss()
     for _ in range(4):
-        assert sandbox.run(FILL_150MB).value == "150000000"
+        assert sandbox.run(FILL_150MB, timeout_s=20).value == "150000000"
+    sandbox.wait_released()  # the reaper thread closes dropped Stores right away, off the caller's path
     assert rss() - before < 100 * MB, (rss() - before) / MB  # was +150 MB per call
 
 
@@ -55,12 +56,13 @@ def test_dropped_sessions_give_their_memory_back(sandbox, no_gc):
     before = rss()
     for i in range(3):
         sid = f"rss-{i}"
-        assert sandbox.run(FILL_150MB, session_id=sid).status == "ok"
+        assert sandbox.run(FILL_150MB, session_id=sid, timeout_s=20).status == "ok"
         if i == 0:
             assert sandbox.reset(sid)
         elif i == 1:
             assert sandbox.run("while True: pass", session_id=sid, timeout_s=0.2).status == "timeout"
     sandbox.reset("rss-2")
+    sandbox.wait_released()
     assert rss() - before < 100 * MB, (rss() - before) / MB
 
 
