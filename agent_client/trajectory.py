@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, computed_field, model_validator
 
 SegmentKind = Literal["text", "code", "tool"]
 FinishReason = Literal["answer", "eos", "max_steps", "budget", "error"]
-ToolStatus = Literal["ok", "error", "timeout", "memory", "crashed"]
+from wasm_sandbox.result import Status as ToolStatus  # noqa: E402  (the one declaration of the set)
 
 
 class Segment(BaseModel):

@@ -3,7 +3,8 @@
     python benchmarks/sandbox.py [--n 30]
 
 Figures: fresh isolated call (trivial; a sympy integrate), warm session call, cold process start to
-first result (cache warm), RSS per extra live session, deadline overshoot; baselines: a
+first result (cache warm), RSS per extra live session, deadline overshoot (a loop, an unpatched
+sleep, a 100 MiB write), host RSS left after fresh 150 MB calls; baselines: a
 `python -c` subprocess doing the same sympy work (what a naive process sandbox costs) and
 in-process `exec` (the floor, no isolation at all).
 """
@@ -70,6 +71,30 @@ def main() -> None:
         assert r.status == "timeout"
         overshoot.append(r.duration_ms - 500)
 
+    def overshoot_ms(code: str, deadline: float, setup: str = "pass", k: int = 3) -> float:
+        samples = []
+        for i in range(k):
+            sb.run(setup, session_id=f"over-{i}")  # e.g. build a buffer, outside the timed call
+            t = time.perf_counter()
+            sb.run(code, session_id=f"over-{i}", timeout_s=deadline)
+            samples.append((time.perf_counter() - t - deadline) * 1e3)
+        return statistics.median(samples)
+
+    sleep_over = overshoot_ms("__import__.__globals__['_real_sleep'](3)", 0.5)
+    write_over = overshoot_ms("while True: os.write(1, b)", 0.3,
+                              setup="import random\nos = random._os\nb = b'x' * (100 << 20)")
+    import gc
+
+    gc.collect()
+    gc.disable()  # memory must come back without the cyclic collector
+    base = rss_mb()
+    for _ in range(5):
+        sb.run("b = b'x' * (150 * 10**6)")
+    if hasattr(sb, "wait_released"):  # the reaper thread closes dropped instances (newer sandbox)
+        sb.wait_released()
+    rss_left = rss_mb() - base
+    gc.enable()
+
     before = rss_mb()
     for i in range(20):
         sb.run("v = list(range(1000))", session_id=f"rss-{i}")
@@ -85,6 +110,9 @@ def main() -> None:
         ("baseline: python -c subprocess, sympy factor", sub, "ms"),
         ("cold process start to first result (cache warm)", cold, "ms"),
         ("deadline overshoot (0.5 s deadline)", statistics.median(overshoot), "ms"),
+        ("overshoot: unpatched sleep(3), 0.5 s deadline", sleep_over, "ms"),
+        ("overshoot: 100 MiB writes, 0.3 s deadline", write_over, "ms"),
+        ("RSS left after 5 fresh 150 MB calls (no gc)", rss_left, "MB"),
         ("RSS per extra live session", per_session, "MB"),
     ]
     width = max(len(r[0]) for r in rows)

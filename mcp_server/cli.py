@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import anyio
 
+from wasm_sandbox.cli import add_limit_flag
 from wasm_sandbox.version import add_version
 
 from .server import ServerConfig
@@ -47,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
                    help="live sessions kept, least recently used evicted (default %(default)s)")
     p.add_argument("--session-idle", type=float, default=d.session_idle_s, dest="session_idle_s",
                    help="seconds before an idle session is dropped (default %(default)s)")
+    add_limit_flag(p, "--memory-budget-mb", "memory_budget_mb")
     p.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
                    help="snippets running at once; further calls queue (default %(default)s)")
     p.add_argument("--max-code-bytes", type=int, default=d.max_code_bytes,

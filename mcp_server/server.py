@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from wasm_sandbox import ExecResult, Limits
 
@@ -44,35 +44,30 @@ SESSION_ID_PATTERN = r"^[A-Za-z0-9._:@\-]{1,128}$"
 Transport = Literal["stdio", "http"]
 
 
-class ServerConfig(BaseModel):
-    """Everything `deepmath-mcp` can be told on its command line."""
+class ServerConfig(Limits):
+    """Everything `deepmath-mcp` can be told on its command line: the sandbox's `Limits` (declared
+    there, with their validation) plus the server's own settings."""
 
     transport: Transport = "stdio"
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     path: str = Field(default="/mcp", description="HTTP endpoint path for streamable HTTP")
 
-    timeout_s: float = Field(default=5.0, gt=0, le=3600, description="default and maximum wall time per snippet")
-    memory_mb: int = Field(default=512, ge=64, description="linear-memory cap of one sandbox instance")
-    max_output_chars: int = Field(default=20_000, ge=256, description="cap per output stream (middle is cut)")
-    max_sessions: int = Field(default=64, ge=1, description="live sessions kept; least recently used is evicted")
-    session_idle_s: float = Field(default=600.0, gt=0, description="a session idle this long is dropped")
     max_concurrency: int = Field(default=8, ge=1, description="snippets running at once; the rest queue")
     max_code_bytes: int = Field(default=256 * 1024, ge=1, description="largest accepted `code` argument")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
+    @model_validator(mode="after")
+    def _concurrency_fits(self) -> "ServerConfig":
+        self.check_fits(running=self.max_concurrency)
+        return self
+
     def sandbox_limits(self) -> Limits:
         """The sandbox limits these settings imply."""
-        return Limits(
-            timeout_s=self.timeout_s,
-            memory_mb=self.memory_mb,
-            max_output_chars=self.max_output_chars,
-            # The server refuses oversized code itself (in bytes, with its own message); characters
-            # never outnumber bytes, so the sandbox's own check never fires first.
-            max_code_chars=self.max_code_bytes,
-            max_sessions=self.max_sessions,
-            session_idle_s=self.session_idle_s,
-        )
+        # The server refuses oversized code itself (in bytes, with its own message); characters
+        # never outnumber bytes, so the sandbox's own check never fires first.
+        fields = self.model_dump(include=set(Limits.model_fields)) | {"max_code_chars": self.max_code_bytes}
+        return Limits(**fields)
 
 
 class RunPythonResult(ExecResult):

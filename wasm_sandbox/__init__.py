@@ -6,10 +6,21 @@
 """
 
 from .policy import DEFAULT_ALLOWED_MODULES
-from .result import ErrorInfo, ExecResult
-from .sandbox import Limits, Sandbox
+from .limits import Limits
+from .result import STATUSES, ErrorInfo, ExecResult, Status
 
-__all__ = ["DEFAULT_ALLOWED_MODULES", "ErrorInfo", "ExecResult", "Limits", "Sandbox", "prepare"]
+__all__ = ["DEFAULT_ALLOWED_MODULES", "STATUSES", "ErrorInfo", "ExecResult", "Limits", "Sandbox", "Status",
+           "prepare"]
+
+
+def __getattr__(name: str):
+    """`Sandbox` loads wasmtime: imported on first use, so the result contract (`wasm_sandbox.result`,
+    imported by the agent) costs nothing."""
+    if name == "Sandbox":
+        from .sandbox import Sandbox
+
+        return Sandbox
+    raise AttributeError(f"module 'wasm_sandbox' has no attribute {name!r}")
 
 
 def prepare() -> None:

@@ -9,8 +9,19 @@ import argparse
 import sys
 from pathlib import Path
 
+from .limits import Limits
 from .policy import DEFAULT_ALLOWED_MODULES
 from .version import add_version
+
+
+def add_limit_flag(parser: argparse.ArgumentParser, flag: str, name: str, dest: str | None = None) -> None:
+    """A command-line flag for the `Limits` field `name`, its type, default and help taken from
+    the field (so every CLI validates a limit by the same rule: `Limits` itself)."""
+    info = Limits.model_fields[name]
+    kind = float if info.annotation is float else int
+    default = "" if info.default is None else f" (default {info.default:g})"
+    parser.add_argument(flag, type=kind, default=info.default, dest=dest or name,
+                        help=f"{info.description}{default}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,9 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one snippet and print its ExecResult as JSON")
     run.add_argument("code", help="Python source, a .py file to read it from, or - to read it from standard input")
     run.add_argument("--session", default=None, help="session id (only useful within one process)")
-    run.add_argument("--timeout", type=float, default=5.0, help="wall-clock deadline in seconds (default 5)")
-    run.add_argument("--memory-mb", type=int, default=512, help="memory cap in MiB (default 512)")
-    run.add_argument("--max-output", type=int, default=20_000, help="characters kept per stream (default 20000)")
+    for flag, name in (("--timeout", "timeout_s"), ("--memory-mb", "memory_mb"),
+                       ("--max-output", "max_output_chars"), ("--memory-budget-mb", "memory_budget_mb")):
+        add_limit_flag(run, flag, name)
     return p
 
 
@@ -39,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare()
         print("snapshot ready", file=sys.stderr)
         return 0
-    from .sandbox import Limits, Sandbox
+    from .sandbox import Sandbox
 
     code = _source(args.code)
     if code is None:
@@ -47,10 +58,11 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb,
-                        max_output_chars=args.max_output, pool_size=0)
-    except ValueError as exc:
-        print(f"deepmath-sandbox: {exc}", file=sys.stderr)
+        limits = Limits(timeout_s=args.timeout_s, memory_mb=args.memory_mb, max_output_chars=args.max_output_chars,
+                        memory_budget_mb=args.memory_budget_mb, pool_size=0)
+    except ValueError as exc:  # pydantic's ValidationError: one line per bad field
+        lines = [f"{e['loc'][0] if e['loc'] else 'limits'}: {e['msg']}" for e in getattr(exc, "errors", lambda: [])()]
+        print(f"deepmath-sandbox: {'; '.join(lines) or exc}", file=sys.stderr)
         return 2
     with Sandbox(limits) as sb:
         result = sb.run(code, session_id=args.session)

@@ -15,6 +15,8 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
+from .cache import cache_dir
+
 REACTOR = "python.wasm"
 STDLIB_ZIP = "python-stdlib.zip"
 GUEST_STDLIB_NAME = "python315.zip"  # the name the guest's sys.path expects
@@ -23,14 +25,6 @@ GUEST_LIB_DIR = "/usr/local/lib"
 
 class ImageError(RuntimeError):
     """The interpreter image is missing or does not match its checksums."""
-
-
-def cache_dir() -> Path:
-    """`$DEEPMATH_CACHE`, else `~/.cache/deepmath`."""
-    root = os.environ.get("DEEPMATH_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "deepmath")
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def artifacts_dir() -> Path:

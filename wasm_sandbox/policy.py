@@ -1,4 +1,4 @@
-"""Which modules a snippet may import, and the default limits.
+"""Which modules a snippet may import.
 
 The allow-list is policy for a predictable math tool (DeepMath's list plus the obvious pure
 modules), not the security boundary: wasmtime is. Anything else raises an `ImportError` that names

@@ -5,17 +5,34 @@ A snippet ends in exactly one `status`:
   error    a Python exception escaped the snippet (`error` says which; guest frames only)
   timeout  the wall-clock deadline trapped the instance (its state is gone)
   memory   the memory cap was hit (a `MemoryError` in the guest, or a trap on growth)
-  crashed  any other trap (stack overflow, interpreter abort): the instance is gone
+  crashed  any other trap (stack overflow, interpreter abort, a malformed result record): the
+           instance is gone
+  busy     nothing ran: the sandbox had no room (memory budget) or the session stayed in use by
+           another call until this call's deadline; the session's state is unchanged - retry later
+
+`Status` is the one declaration of this set; everything else (`STATUSES`, the agent's
+`ToolStatus`, the published JSON schema) derives from it.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
-Status = Literal["ok", "error", "timeout", "memory", "crashed"]
+Status = Literal["ok", "error", "timeout", "memory", "crashed", "busy"]
+STATUSES: tuple[str, ...] = get_args(Status)
 Stream = Literal["stdout", "stderr", "value", "traceback"]
+
+
+def clean(text: str) -> str:
+    """`text` made safe to serialise: lone surrogates (which no UTF-8 encoder accepts) become
+    their escapes, e.g. '\\udcff'. Applied by the host to every string a guest produced."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ErrorInfo(BaseModel):

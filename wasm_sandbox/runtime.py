@@ -1,44 +1,37 @@
 """One wasmtime engine per process, and one live interpreter (`Instance`) per Store.
 
-Why an epoch *callback* rather than a plain epoch deadline: a plain deadline cannot be moved
-while the guest runs, so a cancelled MCP request could not interrupt its snippet. Each store gets
-a deadline of one tick (a ticker thread increments the engine epoch every `TICK_S`) and a
-callback that either extends it by one tick or traps when the wall-clock deadline has passed or
-the caller's cancel event is set. wasmtime-py has no public wrapper for that C API, so
-`_watch_epochs` reaches it through wasmtime-py's ctypes bindings; it is the only non-public call
-in the sandbox.
+Each store gets an epoch deadline of one tick (a ticker thread increments the engine epoch every
+`TICK_S`) and a callback (`epoch.install`) that either extends it by one tick or traps when the
+wall-clock deadline has passed or the caller's cancel event is set. Deadlines are checked by wasm
+code itself (loop headers and function entries), so they also stop single long C-level operations
+inside the guest (`10**10**8`, a catastrophic regex), which are compiled wasm too. Host calls that
+could wait or flood (sleep, `select`, output) are host code that knows the same deadline and cancel
+event (`host_wasi`). A trap kills only that Store; the guest's memory is dropped with it.
 
-Deadlines are checked by wasm code itself (loop headers and function entries), so they also stop
-single long C-level operations inside the guest (`10**10**8`, a catastrophic regex), which are
-compiled wasm too. A trap kills only that Store; the guest's memory is dropped with it.
+Instances are closed explicitly (`Instance.close`), never left to the garbage collector: a Store
+holds the guest's whole linear memory (up to the cap), and nothing in an Instance refers back to
+it from the store's callbacks, so dropping one frees its memory at once.
 
-Not covered here: CPU time of host callbacks (there are three: stdout, stderr and the result
-door, each bounded by the output caps) and the host's own memory for captured output.
+Not covered here: the host's own memory for captured output (bounded by the caps).
 """
 
 from __future__ import annotations
 
-import ctypes
-import json
 import os
 import threading
 import time
-from dataclasses import dataclass
 
 import wasmtime
-from wasmtime import _bindings as _wt_ffi  # epoch callback: see module docstring
 
-from . import image, snapshot
+from . import epoch, host_wasi, image, record, snapshot
 from .output import Capture
-from .result import ErrorInfo, ExecResult
+from .result import ErrorInfo, ExecResult, clean
 
 TICK_S = 0.01
 STACK_BYTES = 1 << 20  # > 2 MiB aborts the process in wasmtime-py; 512 KiB traps on deep recursion
 GUEST_ENV = [("HOME", "/nonexistent"), ("TMPDIR", "/tmp"), ("PYTHONTZPATH", "")]
 ENGINE_DESC = f"epoch=1;exceptions=1;stack={STACK_BYTES}"
-_EPOCH_CB = _wt_ffi._wasmtime_store_epoch_deadline_callback.argtypes[1]
-_EPOCH_FINALIZER = _wt_ffi._wasmtime_store_epoch_deadline_callback.argtypes[3]
-_current = threading.local()  # the Instance whose guest is running on this thread
+MEMORY_MESSAGE = "the snippet ran out of memory (MemoryError) under the {mb} MiB cap; the session keeps its state"
 
 
 def hard_exit(code: int) -> None:
@@ -77,10 +70,10 @@ class Runtime:
         self.stdlib = str(image.stdlib_dir())
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
+        host_wasi.define(self.linker)
         i32 = wasmtime.ValType.i32()
         self.linker.define_func("host", "call", wasmtime.FuncType([i32] * 4, [i32]), _door,
                                 access_caller=True)
-        self._stop = threading.Event()
         threading.Thread(target=self._tick, name="deepmath-epoch", daemon=True).start()
 
     @classmethod
@@ -91,29 +84,39 @@ class Runtime:
             return cls._instance
 
     def _tick(self) -> None:
-        while not self._stop.wait(TICK_S):
+        while True:
+            time.sleep(TICK_S)
             self.engine.increment_epoch()
 
 
 def _door(caller, ptr: int, length: int, out_ptr_ptr: int, out_len_ptr: int) -> int:
-    """host.call: the guest driver hands over its result record; we answer b"ok"."""
-    inst = getattr(_current, "instance", None)
-    memory = caller.get("memory")
-    alloc = caller.get("host_alloc")
-    if inst is None or memory is None or alloc is None:
+    """host.call: the guest hands over its result record; we answer b"ok". One record per call:
+    a second one, or one over the size cap, spoils the call (reported as crashed). Never raises
+    (see host_wasi)."""
+    try:
+        inst = getattr(host_wasi.current, "instance", None)
+        memory = caller.get("memory")
+        alloc = caller.get("host_alloc")
+        if inst is None or memory is None or alloc is None:
+            return -1
+        ptr, length = ptr & 0xFFFFFFFF, length & 0xFFFFFFFF
+        if inst.record is not None or inst.record_problem:
+            inst.record_problem = "more than one result record"
+            return -1
+        if length > inst.max_record_bytes or ptr + length > memory.data_len(caller):
+            inst.record_problem = "an oversized result record"
+            return -1
+        inst.record = bytes(memory.read(caller, ptr, ptr + length))
+        answer = b"ok"
+        p = alloc(caller, len(answer)) & 0xFFFFFFFF
+        if not p or p + len(answer) > memory.data_len(caller):
+            return -1
+        memory.write(caller, answer, p)
+        memory.write(caller, p.to_bytes(4, "little"), out_ptr_ptr & 0xFFFFFFFF)
+        memory.write(caller, len(answer).to_bytes(4, "little"), out_len_ptr & 0xFFFFFFFF)
+        return 0
+    except Exception:
         return -1
-    ptr, length = ptr & 0xFFFFFFFF, length & 0xFFFFFFFF
-    if ptr + length > memory.data_len(caller) or length > inst.max_record_bytes:
-        return -1
-    inst.record = bytes(memory.read(caller, ptr, ptr + length))
-    answer = b"ok"
-    p = alloc(caller, len(answer)) & 0xFFFFFFFF
-    if not p:
-        return -1
-    memory.write(caller, answer, p)
-    memory.write(caller, p.to_bytes(4, "little"), out_ptr_ptr & 0xFFFFFFFF)
-    memory.write(caller, len(answer).to_bytes(4, "little"), out_len_ptr & 0xFFFFFFFF)
-    return 0
 
 
 def _trap_reason(exc: Exception) -> str:
@@ -126,77 +129,97 @@ def _trap_reason(exc: Exception) -> str:
     return (caused or lines or [type(exc).__name__])[-1]
 
 
-@dataclass
-class _Stop:
-    deadline: float = float("inf")
-    cancel: threading.Event | None = None
-    reason: str | None = None  # "timeout" | "cancelled" once the callback decided to trap
+class Stop:
+    """One call's deadline and cancel event, read by the epoch callback and the host WASI calls."""
+
+    def __init__(self, deadline: float = float("inf"), cancel: threading.Event | None = None) -> None:
+        self.deadline = deadline
+        self.cancel = cancel
+        self.reason: str | None = None  # "timeout" | "cancelled" once the callback decided to trap
+
+    def expired(self) -> bool:
+        return (self.cancel is not None and self.cancel.is_set()) or time.monotonic() >= self.deadline
+
+    def decide(self) -> str | None:
+        if self.cancel is not None and self.cancel.is_set():
+            self.reason = "cancelled"
+        elif time.monotonic() >= self.deadline:
+            self.reason = "timeout"
+        return self.reason
+
+
+class _Watch:
+    """What the epoch callback sees: only the current Stop, never the Instance (no cycle)."""
+
+    def __init__(self) -> None:
+        self.stop = Stop()
+
+    def decide(self) -> str | None:
+        return self.stop.decide()
 
 
 class Instance:
     """A live interpreter: one Store and one instance of the snapshot. Not thread-safe: callers
-    serialise access (the Sandbox holds a lock per session)."""
+    serialise access (the Sandbox holds a lock per session) and close it when done."""
 
     def __init__(self, runtime: Runtime, memory_bytes: int, max_output_chars: int) -> None:
-        self.runtime = runtime
         self.memory_bytes = memory_bytes
         self.max_output_chars = max_output_chars
         self.max_record_bytes = 16 * max_output_chars + (64 << 10)
         self.stdout = Capture(max_output_chars)
         self.stderr = Capture(max_output_chars)
         self.record: bytes | None = None
+        self.record_problem: str | None = None
         self.dead: str | None = None
-        self.calls = 0
         self.seed = int.from_bytes(os.urandom(8), "little")
-        self._stop = _Stop()
+        self._watch = _Watch()
         self.store = wasmtime.Store(runtime.engine)
         wasi = wasmtime.WasiConfig()
         wasi.argv = ["python"]
         wasi.env = GUEST_ENV
         wasi.preopen_dir(runtime.stdlib, image.GUEST_LIB_DIR, False)  # read-only, the only one
-        wasi.stdout_custom = self.stdout.write
-        wasi.stderr_custom = self.stderr.write
         self.store.set_wasi(wasi)
+        self.clock_origin_ns = time.monotonic_ns()  # just after wasmtime's guest monotonic zero
         self.store.set_limits(memory_size=memory_bytes)
-        self._callback = _EPOCH_CB(self._on_epoch)  # kept alive as long as the store
-        _wt_ffi._wasmtime_store_epoch_deadline_callback(self.store.ptr(), self._callback, None,
-                                                        _EPOCH_FINALIZER())
+        self._callback = epoch.install(self.store, self._watch.decide)  # alive as long as the store
         self.store.set_epoch_deadline(1)
-        instance = runtime.linker.instantiate(self.store, runtime.module)
-        exports = instance.exports(self.store)
+        try:
+            exports = runtime.linker.instantiate(self.store, runtime.module).exports(self.store)
+        except BaseException:
+            self.close()
+            raise
         self._memory = exports["memory"]
         self._alloc = exports["host_alloc"]
         self._turn = exports["turn"]
+        self.size = self.memory_used()  # linear memory after the last call (the budget's charge)
 
-    def _on_epoch(self, _ctx, _data, delta_ptr, kind_ptr) -> int:
-        stop = self._stop
-        if stop.cancel is not None and stop.cancel.is_set():
-            stop.reason = "cancelled"
-        elif time.monotonic() >= stop.deadline:
-            stop.reason = "timeout"
-        if stop.reason:
-            err = _wt_ffi.wasmtime_error_new(f"deepmath: {stop.reason}".encode())
-            return ctypes.cast(err, ctypes.c_void_p).value or 0
-        delta_ptr[0] = 1
-        kind_ptr[0] = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
-        return 0
+    @property
+    def stop(self) -> Stop:
+        return self._watch.stop
 
     def memory_used(self) -> int:
         return self._memory.data_len(self.store)
 
+    def close(self) -> None:
+        """Free the Store (the guest's memory) now. Idempotent; the instance is dead afterwards."""
+        self.dead = self.dead or "closed"
+        self.store.close()
+        self.stdout.clear()
+        self.stderr.clear()
+        self.record = None
+
     def run(self, code: str, timeout_s: float, cancel: threading.Event | None = None) -> ExecResult:
-        """Run one snippet; a trap marks this instance dead (its state is gone)."""
+        """Run one snippet; a trap or a malformed result record marks this instance dead."""
         if self.dead:
             raise RuntimeError(f"instance is dead ({self.dead})")
         self.stdout.clear()
         self.stderr.clear()
-        self.record = None
-        self._stop = _Stop(deadline=time.monotonic() + timeout_s, cancel=cancel)
-        self.calls += 1
+        self.record, self.record_problem = None, None
+        self._watch.stop = Stop(deadline=time.monotonic() + timeout_s, cancel=cancel)
         source = f"_dm_run({code!r}, {self.seed}, {self.max_output_chars})\n"
         trap: str | None = None
         started = time.perf_counter()
-        _current.instance = self
+        host_wasi.current.instance = self
         try:
             data = source.encode("utf-8", "surrogatepass")
             self.store.set_epoch_deadline(1)
@@ -212,28 +235,37 @@ class Instance:
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             trap = _trap_reason(exc)
         finally:
-            _current.instance = None
+            host_wasi.current.instance = None
         duration_ms = (time.perf_counter() - started) * 1e3
-        if trap is not None:
-            self.dead = trap
-        return self._result(trap, duration_ms)
+        result = self._result(trap, duration_ms)
+        if trap is not None or result.status == "crashed":
+            self.dead = trap or self.record_problem or "no result"
+        else:
+            self.size = self.memory_used()
+        return result
 
     def _result(self, trap: str | None, duration_ms: float) -> ExecResult:
         out, out_cut = self.stdout.text()
         err, err_cut = self.stderr.text()
         truncated = [name for name, cut in (("stdout", out_cut), ("stderr", err_cut)) if cut]
-        base = dict(stdout=out, stderr=err, duration_ms=round(duration_ms, 3), truncated=truncated)
-        if trap is None and self.record is not None:
-            rec = json.loads(self.record)
-            if rec.get("value_truncated"):
+        base = dict(stdout=clean(out), stderr=clean(err), duration_ms=round(duration_ms, 3), truncated=truncated)
+        rec = None
+        if trap is None and self.record is not None and self.record_problem is None:
+            rec = record.parse(self.record, self.max_output_chars)
+            if rec is None:
+                self.record_problem = "a malformed result record"
+        if rec is not None:
+            if rec.value_truncated:
                 truncated.append("value")
-            error = ErrorInfo(**rec["error"]) if rec.get("error") else None
-            return ExecResult(status=rec["status"], value=rec.get("value"), error=error, **base)
+            error = rec.error
+            if rec.status == "memory" and error is not None and not error.message:
+                error = error.model_copy(update={"message": MEMORY_MESSAGE.format(mb=self.memory_bytes >> 20)})
+            return ExecResult(status=rec.status, value=rec.value, error=error, **base)
         status, error = self._classify(trap)
         return ExecResult(status=status, error=error, **base)
 
     def _classify(self, trap: str | None) -> tuple[str, ErrorInfo]:
-        reason = self._stop.reason
+        reason = self.stop.reason
         if reason == "cancelled":
             return "timeout", ErrorInfo(type="Cancelled", message="the request was cancelled; the snippet was stopped")
         if reason == "timeout":
@@ -242,7 +274,8 @@ class Instance:
             mb = self.memory_bytes >> 20
             return "memory", ErrorInfo(type="MemoryError", message=f"the snippet hit the {mb} MiB memory cap and was stopped")
         if trap is None:
-            return "crashed", ErrorInfo(type="SandboxError", message="the interpreter returned no result")
+            problem = self.record_problem or "no result record"
+            return "crashed", ErrorInfo(type="SandboxError", message=f"the interpreter sent {problem}; it was stopped")
         if "stack" in trap.lower():
             return "crashed", ErrorInfo(type="StackOverflow", message="the wasm stack overflowed (too deep recursion); the interpreter was stopped")
         return "crashed", ErrorInfo(type="Crashed", message=f"the interpreter trapped: {trap}")

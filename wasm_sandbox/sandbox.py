@@ -1,11 +1,24 @@
 """The public sandbox: fresh isolated calls, persistent sessions, a warm pool, hard limits.
 
-A call without a session id runs in a brand-new instance of the snapshot that is thrown away
-afterwards, so nothing leaks between calls. A session is one live instance whose globals persist
-across calls (a model reuses its variables between snippets); it is one trust domain, and
-sessions never share an instance. A trap (deadline, stack overflow, memory) ends the session's
+A call without a session id runs in a brand-new instance of the snapshot that is closed afterwards,
+so nothing leaks between calls. A session is one live instance whose globals persist across calls
+(a model reuses its variables between snippets); it is one trust domain, and sessions never share
+an instance. A trap (deadline, stack overflow, memory, a malformed result) ends the session's
 state: the next call on that id starts a fresh instance and says `session_reset: true`, as does
-the first call after an idle expiry or an LRU eviction.
+the first call after an idle expiry, an LRU eviction or an eviction for the memory budget.
+
+Memory is admitted, not hoped for: every instance the sandbox holds (live sessions, the warm pool,
+running calls) is charged against `Limits.budget_bytes` (a running call at its full cap, an idle
+one at its current size). A call that does not fit first evicts pooled instances and idle
+sessions (least recently used first); if running calls alone fill the budget it returns `busy`
+without running. A call waiting for its session (in use by another call) waits at most until its
+own deadline, then returns `busy` with the session untouched.
+
+Who closes an instance: whoever holds its session's lock when the session is dropped - the thread
+that drops it if the session is idle, else the running call when it finishes - hands it to the
+reaper thread, which closes it at once (freeing a few hundred MB takes ~0.2 s on a loaded machine,
+which must not delay the result or hold the sandbox lock). A Store is never closed under a running
+guest, and never left for the garbage collector; `wait_released()` waits for the reaper.
 
 A background thread keeps a few instances pre-instantiated so a fresh call does not pay the
 ~10 ms instantiation. Calls from many threads run in parallel: wasmtime releases the GIL while
@@ -20,39 +33,27 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from .limits import MIB, Limits
 from .policy import DEFAULT_ALLOWED_MODULES
 from .result import ErrorInfo, ExecResult
 from .runtime import Instance, Runtime
 
 MAX_TOMBSTONES = 4096
+MIN_RUN_S = 0.01  # a call left with less than this after waiting for its session is not started
+_WAIT_SLICE_S = 0.02  # how often a call waiting for its session checks its cancel event
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-sandbox limits; every field has a default."""
-
-    timeout_s: float = 5.0          # default wall-clock deadline per call
-    memory_mb: int = 512            # linear-memory cap per instance
-    max_output_chars: int = 20_000  # per stream; the middle is cut beyond this
-    max_code_chars: int = 256_000   # longer snippets are refused without running
-    max_sessions: int = 64          # live sessions kept; the least recently used is evicted
-    session_idle_s: float = 600.0   # a session unused this long is dropped
-    pool_size: int = 2              # pre-instantiated instances kept warm
-
-    def __post_init__(self) -> None:
-        if not self.timeout_s > 0:
-            raise ValueError("timeout_s must be > 0")
-        if self.memory_mb < 64:
-            raise ValueError("memory_mb must be at least 64 (the snapshot itself needs ~40 MiB)")
-        if self.max_output_chars < 16 or self.max_sessions < 1 or self.pool_size < 0:
-            raise ValueError("max_output_chars >= 16, max_sessions >= 1 and pool_size >= 0 are required")
-
-
-@dataclass
+@dataclass(eq=False)
 class _Session:
-    instance: Instance
+    instance: Instance | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_used: float = field(default_factory=time.monotonic)
+    running: bool = False
+    retired: bool = False  # dropped from the table; its lock holder closes the instance
+
+
+def _busy(message: str) -> ExecResult:
+    return ExecResult(status="busy", error=ErrorInfo(type="Busy", message=message))
 
 
 class Sandbox:
@@ -63,14 +64,18 @@ class Sandbox:
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self.runtime = Runtime.get()
+        self._cap = self.limits.memory_mb * MIB
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._tombstones: OrderedDict[str, None] = OrderedDict()  # ids whose state was lost
+        self._pool: list[Instance] = []
+        self._running = 0  # calls admitted and not finished (each charged at the cap)
         self._lock = threading.Lock()
-        self._pool: queue.Queue[Instance] = queue.Queue()
         self._closed = threading.Event()
         self._want = threading.Event()
         self._filler = threading.Thread(target=self._fill, name="deepmath-pool", daemon=True)
         self._filler.start()
+        self._dropped: queue.Queue[Instance] = queue.Queue()
+        threading.Thread(target=self._reap, name="deepmath-reaper", daemon=True).start()
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -78,42 +83,108 @@ class Sandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    # -- memory budget (callers hold self._lock) --------------------------------------------------
+
+    def charged_bytes(self) -> int:
+        """What the budget is charged now: running calls at the cap, idle instances at their size."""
+        idle = sum(s.instance.size for s in self._sessions.values() if s.instance and not s.running)
+        return self._running * self._cap + idle + sum(i.size for i in self._pool)
+
+    def _admit(self, sess: _Session | None) -> bool:
+        """Charge one more running call (on `sess`, if given), evicting idle instances to make room."""
+        own = sess.instance.size if sess is not None and sess.instance is not None else 0
+        budget = self.limits.budget_bytes
+        while self.charged_bytes() - own + self._cap > budget:
+            if self._pool:
+                self._drop(self._pool.pop(0))
+                continue
+            victim = next((sid for sid, s in self._sessions.items()
+                           if s is not sess and not s.running and s.instance is not None), None)
+            if victim is None:
+                return False
+            self._retire(victim, tombstone=True)
+        self._running += 1
+        if sess is not None:
+            sess.running = True
+        return True
+
+    def _finish(self, sess: _Session | None) -> None:
+        self._running -= 1
+        if sess is not None:
+            sess.running = False  # (no pool wake-up here: waking the filler on every call costs a GIL hand-off)
+
+    # -- instances ---------------------------------------------------------------------------------
+
+    def _drop(self, inst: Instance) -> None:
+        """Have the reaper close `inst` (nobody may use it any more)."""
+        self._dropped.put(inst)
+
+    def _reap(self) -> None:
+        while True:
+            inst = self._dropped.get()
+            try:
+                inst.close()
+            finally:
+                self._dropped.task_done()
+
+    def wait_released(self) -> None:
+        """Block until every dropped instance is closed (its memory returned to the host)."""
+        self._dropped.join()
+
     def _new_instance(self) -> Instance:
-        return Instance(self.runtime, self.limits.memory_mb << 20, self.limits.max_output_chars)
+        return Instance(self.runtime, self._cap, self.limits.max_output_chars)
+
+    def _take(self) -> Instance:
+        with self._lock:
+            inst = self._pool.pop() if self._pool else None
+        self._want.set()
+        return inst or self._new_instance()
 
     def _fill(self) -> None:
         while not self._closed.is_set():
-            while self._pool.qsize() < self.limits.pool_size and not self._closed.is_set():
-                self._pool.put(self._new_instance())
+            while not self._closed.is_set():
+                with self._lock:
+                    short = len(self._pool) < self.limits.pool_size
+                if not short:
+                    break
+                inst = self._new_instance()
+                with self._lock:
+                    fits = self.charged_bytes() + inst.size + self._cap <= self.limits.budget_bytes
+                    if fits and not self._closed.is_set():
+                        self._pool.append(inst)
+                        inst = None
+                if inst is not None:  # no room (keep one call's cap free) or closing
+                    self._drop(inst)
+                    break
             self._expire()
             self._want.wait(1.0)
             self._want.clear()
 
-    def _take(self) -> Instance:
-        try:
-            inst = self._pool.get_nowait()
-        except queue.Empty:
-            inst = self._new_instance()
-        self._want.set()
-        return inst
+    # -- sessions (callers hold self._lock) ------------------------------------------------------
 
-    def _expire(self) -> None:
-        cutoff = time.monotonic() - self.limits.session_idle_s
-        with self._lock:
-            for sid in [s for s, sess in self._sessions.items() if sess.last_used < cutoff]:
-                if not self._sessions[sid].lock.locked():
-                    self._forget(sid, tombstone=True)
-
-    def _forget(self, sid: str, tombstone: bool) -> None:
-        """Drop a session (caller holds self._lock)."""
-        self._sessions.pop(sid, None)
+    def _retire(self, sid: str, tombstone: bool) -> None:
+        """Drop session `sid`; close its instance now if idle, else its running call will."""
+        sess = self._sessions.pop(sid, None)
         if tombstone:
             self._tombstones[sid] = None
             while len(self._tombstones) > MAX_TOMBSTONES:
                 self._tombstones.popitem(last=False)
+        if sess is None:
+            return
+        sess.retired = True
+        if sess.lock.acquire(blocking=False):
+            if sess.instance is not None:
+                self._drop(sess.instance)
+            sess.lock.release()
+
+    def _expire(self) -> None:
+        cutoff = time.monotonic() - self.limits.session_idle_s
+        with self._lock:
+            for sid in [s for s, sess in self._sessions.items() if sess.last_used < cutoff and not sess.running]:
+                self._retire(sid, tombstone=True)
 
     def _session(self, sid: str) -> tuple[_Session, bool]:
-        """The live session for `sid` (created if needed) and whether earlier state was lost."""
+        """The live session for `sid` (registered if new) and whether earlier state was lost."""
         with self._lock:
             sess = self._sessions.get(sid)
             if sess is not None:
@@ -122,15 +193,29 @@ class Sandbox:
             lost = sid in self._tombstones
             self._tombstones.pop(sid, None)
             while len(self._sessions) >= self.limits.max_sessions:
-                oldest = next(iter(self._sessions))
-                self._forget(oldest, tombstone=True)
-            sess = _Session(self._take())
-            self._sessions[sid] = sess
+                self._retire(next(iter(self._sessions)), tombstone=True)
+            sess = self._sessions[sid] = _Session()
             return sess, lost
+
+    def _acquire(self, sid: str, deadline: float, cancel: threading.Event | None) -> tuple[_Session | None, bool]:
+        """Lock `sid`'s session, waiting at most until `deadline` or a cancel; (None, lost) if not."""
+        lost = False
+        while True:
+            sess, was_lost = self._session(sid)
+            lost = lost or was_lost
+            while not sess.lock.acquire(timeout=max(0.0, min(_WAIT_SLICE_S, deadline - time.monotonic()))):
+                if time.monotonic() >= deadline or (cancel is not None and cancel.is_set()):
+                    return None, lost
+            if not sess.retired:
+                return sess, lost
+            sess.lock.release()  # dropped while we waited: start over with a new one
+
+    # -- the public API ----------------------------------------------------------------------------
 
     def run(self, code: str, session_id: str | None = None, timeout_s: float | None = None,
             cancel: threading.Event | None = None) -> ExecResult:
-        """Run `code`; in a fresh instance, or in `session_id`'s persistent one."""
+        """Run `code`; in a fresh instance, or in `session_id`'s persistent one. Never raises for
+        anything the snippet does; raises only for a wrong call (types, a closed sandbox)."""
         if self._closed.is_set():
             raise RuntimeError("the sandbox is closed")
         if not isinstance(code, str):
@@ -140,29 +225,61 @@ class Sandbox:
         timeout = self.limits.timeout_s if timeout_s is None else float(timeout_s)
         if not 0 < timeout <= 3600:
             raise ValueError("timeout_s must be in (0, 3600]")
+        deadline = time.monotonic() + timeout
         if len(code) > self.limits.max_code_chars:
             return ExecResult(status="error", error=ErrorInfo(
                 type="CodeTooLarge",
                 message=f"the snippet has {len(code)} characters; the limit is {self.limits.max_code_chars}"))
         if session_id is None:
-            return self._take().run(code, timeout, cancel)
-        sess, lost = self._session(session_id)
-        with sess.lock:
-            if sess.instance.dead:  # trapped on an earlier call: start over
-                sess.instance, lost = self._take(), True
-            result = sess.instance.run(code, timeout, cancel)
-            sess.last_used = time.monotonic()
-        if result.status != "ok" and sess.instance.dead:
+            return self._run_fresh(code, timeout, cancel)
+        sess, lost = self._acquire(session_id, deadline, cancel)
+        if sess is None:
+            return _busy(f"the session {session_id!r} stayed in use by another call for this call's "
+                         f"whole {timeout:g} s deadline; nothing ran and its state is unchanged")
+        admitted = False
+        try:
+            if deadline - time.monotonic() < MIN_RUN_S:
+                return _busy("the session was in use by another call until this call's deadline; nothing ran")
             with self._lock:
-                if self._sessions.get(session_id) is sess:
-                    self._forget(session_id, tombstone=True)
-        return result.model_copy(update={"session_reset": lost})
+                admitted = self._admit(sess)
+            if not admitted:
+                return _busy("the sandbox's memory budget is full of running snippets; nothing ran and the "
+                             "session's state is unchanged, retry shortly")
+            if sess.instance is None:  # a new session (one that trapped was retired with its instance)
+                sess.instance = self._take()
+            result = sess.instance.run(code, deadline - time.monotonic(), cancel)
+            sess.last_used = time.monotonic()
+            return result.model_copy(update={"session_reset": True}) if lost else result
+        finally:
+            with self._lock:
+                if admitted:
+                    self._finish(sess)
+                if sess.instance is not None and (sess.retired or sess.instance.dead):
+                    if not sess.retired:  # it trapped: its state is gone, the next call says so
+                        self._retire(session_id, tombstone=True)
+                    self._drop(sess.instance)
+                sess.lock.release()
+
+    def _run_fresh(self, code: str, timeout: float, cancel: threading.Event | None) -> ExecResult:
+        with self._lock:
+            admitted = self._admit(None)
+        if not admitted:
+            return _busy("the sandbox's memory budget is full of running snippets; nothing ran, retry shortly")
+        inst = None
+        try:
+            inst = self._take()
+            return inst.run(code, timeout, cancel)
+        finally:
+            if inst is not None:
+                self._drop(inst)
+            with self._lock:
+                self._finish(None)
 
     def reset(self, session_id: str) -> bool:
         """Drop a session's state; returns whether it existed. The next call starts fresh."""
         with self._lock:
             existed = session_id in self._sessions
-            self._forget(session_id, tombstone=False)
+            self._retire(session_id, tombstone=False)
             self._tombstones.pop(session_id, None)
             return existed
 
@@ -171,9 +288,12 @@ class Sandbox:
         return len(self._sessions)
 
     def close(self) -> None:
+        """Close every idle instance now; running calls drop theirs when they return."""
         self._closed.set()
         self._want.set()
         with self._lock:
-            self._sessions.clear()
-        while not self._pool.empty():
-            self._pool.get_nowait()
+            for sid in list(self._sessions):
+                self._retire(sid, tombstone=False)
+            while self._pool:
+                self._drop(self._pool.pop())
+        self.wait_released()

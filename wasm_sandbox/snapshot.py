@@ -15,20 +15,17 @@ start-up, so set/dict iteration order of str keys is the same in every instance.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.metadata
-import os
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import wasmtime
 
-from . import image
+from . import cache, image
 from .policy import DEFAULT_ALLOWED_MODULES
 from .wasm_patch import EXPORT, add_init_export
 
@@ -64,45 +61,37 @@ def _say(msg: str) -> None:
     print(f"[deepmath-sandbox] {msg}", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def _locked(path: Path):
-    """Serialise builds across processes (a test run and a server subprocess may both start one)."""
-    with open(path, "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def _build_snapshot_wasm(source: str, dst: Path) -> None:
+def _build_snapshot_wasm(source: str, dst: Path, stage: Path) -> None:
     _say("building the pre-initialised interpreter snapshot (one time, ~1 min)...")
     t0 = time.monotonic()
     reactor = (image.artifacts_dir() / image.REACTOR).read_bytes()
-    with tempfile.TemporaryDirectory(dir=dst.parent) as tmp:
-        patched, stub, out = Path(tmp, "in.wasm"), Path(tmp, "host.wat"), Path(tmp, "out.wasm")
-        patched.write_bytes(add_init_export(reactor, source))
-        stub.write_text(_HOST_STUB)
-        cmd = [str(image.wasmtime_cli()), "wizer", "-W", "exceptions=y", "-S", "cli=y",
-               "--preload", f"host={stub}", str(patched), "-o", str(out), "-f", EXPORT,
-               "--dir", f"{image.stdlib_dir()}::{image.GUEST_LIB_DIR}",
-               "--env", "TMPDIR=/tmp", "--env", "PYTHONTZPATH=", "--env", "HOME=/nonexistent"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0 or not out.exists():
-            raise image.ImageError(f"wizer failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-        os.replace(out, dst)
+    patched, stub, out = stage / "in.wasm", stage / "host.wat", stage / "out.wasm"
+    patched.write_bytes(add_init_export(reactor, source))
+    stub.write_text(_HOST_STUB)
+    cmd = [str(image.wasmtime_cli()), "wizer", "-W", "exceptions=y", "-S", "cli=y",
+           "--preload", f"host={stub}", str(patched), "-o", str(out), "-f", EXPORT,
+           "--dir", f"{image.stdlib_dir()}::{image.GUEST_LIB_DIR}",
+           "--env", "TMPDIR=/tmp", "--env", "PYTHONTZPATH=", "--env", "HOME=/nonexistent"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0 or not out.exists():
+        raise image.ImageError(f"wizer failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    cache.publish(out, dst)
     _say(f"snapshot written: {dst.name} ({dst.stat().st_size / 1e6:.0f} MB, {time.monotonic() - t0:.0f} s)")
 
 
 def _prune(root: Path, keep: set[str]) -> None:
-    """Remove snapshots of other keys (each is ~150 MB); a running process keeps its mapping."""
+    """Remove snapshots of other keys (each is ~150 MB; a running process keeps its mapping), and
+    the unnamed temporary folders that builds before `cache.building` left when killed."""
     for path in root.glob("snapshot-*"):
         if path.name not in keep and path.suffix in (".wasm", ".cwasm"):
             path.unlink(missing_ok=True)
+    for path in root.glob("tmp*"):
+        if path.is_dir() and (path / "host.wat").exists():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
@@ -112,21 +101,20 @@ def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
     source = _preinit_source(allowed)
     wasm_key = _key(digests[image.REACTOR], digests[image.STDLIB_ZIP], source,
                     image.wasmtime_cli().name)
-    root = image.cache_dir()
+    root = cache.cache_dir()
     wasm_path = root / f"snapshot-{wasm_key}.wasm"
     cwasm_path = root / f"snapshot-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm"
     if cwasm_path.exists():
         return wasmtime.Module.deserialize_file(engine, str(cwasm_path))
-    with _locked(root / ".build.lock"):
+    with cache.building("snapshot", root) as stage:  # a killed build resumes at its last finished step
         if not wasm_path.exists():
-            _build_snapshot_wasm(source, wasm_path)
+            _build_snapshot_wasm(source, wasm_path, stage)
         if not cwasm_path.exists():
             _say("compiling the snapshot to native code (one time, ~2 min on 2 cores)...")
             t0 = time.monotonic()
             module = wasmtime.Module.from_file(engine, str(wasm_path))
-            tmp = cwasm_path.with_suffix(".tmp")
-            tmp.write_bytes(module.serialize())
-            os.replace(tmp, cwasm_path)
+            (stage / "out.cwasm").write_bytes(module.serialize())
+            cache.publish(stage / "out.cwasm", cwasm_path)
             _say(f"compiled in {time.monotonic() - t0:.0f} s: {cwasm_path}")
             _prune(root, keep={wasm_path.name, cwasm_path.name})
     return wasmtime.Module.deserialize_file(engine, str(cwasm_path))

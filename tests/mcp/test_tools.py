@@ -26,7 +26,7 @@ async def test_tool_listing_describes_schema_annotations_and_limits(connect, tra
     props = run.output_schema["properties"]
     assert set(ExecResult.model_fields) <= set(props)
     assert {"timeout_s", "queue_ms", "notice"} <= set(props)
-    assert props["status"]["enum"] == ["ok", "error", "timeout", "memory", "crashed"]
+    assert props["status"]["enum"] == ["ok", "error", "timeout", "memory", "crashed", "busy"]
 
     ann = run.annotations
     assert (ann.read_only_hint, ann.destructive_hint, ann.open_world_hint) == (True, False, False)
