@@ -207,6 +207,11 @@ class SandboxRunner:
         """Run a short blocking call (reset, listing) off the loop without taking a snippet slot."""
         return await anyio.to_thread.run_sync(fn, limiter=self._threads)
 
+    async def drain(self) -> None:
+        """Wait until no snippet runs (after `close()`, within about an epoch tick)."""
+        while self._jobs:
+            await anyio.sleep(_CANCEL_POLL_S)
+
     def close(self) -> None:
         """Refuse new calls, refuse the queued ones and interrupt the running ones (shutdown).
 

@@ -76,13 +76,24 @@ async def _on_signals(stop: Callable[[int], None]) -> None:
 
 
 async def serve_stdio(app: App) -> None:
+    """Serve until stdin closes; on a signal stop the snippets and leave the process.
+
+    Why the signal path exits from here: the SDK reads stdin in a worker thread blocked in
+    read(), which no cancellation can interrupt, so the transport cannot be unwound while the
+    client keeps stdin open."""
+    from wasm_sandbox.runtime import hard_exit
+
     async with anyio.create_task_group() as tg:
 
-        def stop(_sig: int) -> None:
+        async def stop_and_exit() -> None:
             app.runner.close()
-            tg.cancel_scope.cancel()
+            with anyio.move_on_after(GRACEFUL_SHUTDOWN_S):
+                await app.runner.drain()
+            app.startup.close()
+            logging.shutdown()
+            hard_exit(0)
 
-        tg.start_soon(_on_signals, stop)
+        tg.start_soon(_on_signals, lambda _sig: tg.start_soon(stop_and_exit))
         log.info("serving on stdio")
         await app.server.run_stdio_async()
         tg.cancel_scope.cancel()
