@@ -19,6 +19,9 @@ With `--baseline DIR` (another checkout with its own `.venv`, e.g. the main bran
 trips of part 1 are measured for that checkout's server too, alternating series in the same run,
 and each series is printed with its ratio to the baseline (issue 10: no regression above 10 %).
 
+4. Server RSS while 16 clients open 1,008 distinct sessions between them (8 MB each), and after
+   they leave (issue 10's target: back within 100 MB of the idle size).
+
 Targets from issue 3: overhead <= 3 ms p50; >= 200 calls/s with 16 HTTP clients on 2 cores; no
 normal call beyond its promise under the mixed load. The server and this client share the machine.
 """
@@ -257,6 +260,46 @@ async def mixed_load(url: str, clients: int, seconds: float, slots: int, loop_ti
           f"calls beyond it: {len(late)}")
 
 
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def many_sessions(server: HttpServer, clients: int, sessions_each: int, alloc_mb: int) -> None:
+    """Server RSS while `clients` clients each open `sessions_each` distinct sessions (each holding
+    `alloc_mb` MB), and after they leave. Target (issue 10): back within 100 MB of idle."""
+    pid = server.proc.pid
+    async with Client(server.url) as c:
+        await c.call_tool("run_python", {"code": TRIVIAL})
+    idle = rss_mb(pid)
+    peak = idle
+    refused = 0
+
+    async def client_loop(k: int) -> None:
+        nonlocal peak, refused
+        async with Client(server.url) as c:
+            for i in range(sessions_each):
+                r = await c.call_tool("run_python", {"code": f"keep = bytearray({alloc_mb} << 20)",
+                                                     "session_id": f"c{k}-s{i}"})
+                refused += bool(r.is_error)
+                peak = max(peak, rss_mb(pid))
+
+    async with anyio.create_task_group() as tg:
+        for k in range(clients):
+            tg.start_soon(client_loop, k)
+    after = rss_mb(pid)
+    await anyio.sleep(5)
+    later = rss_mb(pid)
+    print(f"  {clients} clients x {sessions_each} distinct sessions ({clients * sessions_each} in all), "
+          f"{alloc_mb} MB each; {refused} new sessions refused (server total reached)")
+    print(f"  server RSS: idle {idle:.0f} MB, peak {peak:.0f} MB (+{peak - idle:.0f}), after the clients "
+          f"left {after:.0f} MB (+{after - idle:.0f}), 5 s later {later:.0f} MB (+{later - idle:.0f}); "
+          f"target: within 100 MB of idle")
+
+
 def overhead_table(direct, series: dict[str, dict[str, list[float]]]) -> None:
     for mode in ("session", "fresh"):
         d50 = pct(direct[mode], 50)
@@ -327,6 +370,13 @@ async def amain(args) -> None:
     server = HttpServer(flags)
     try:
         await mixed_load(server.url, clients=16, seconds=args.seconds * 2, slots=slots, loop_timeout=0.5)
+    finally:
+        server.stop()
+
+    print("\n== 4. server memory under 1,000 distinct sessions ==")
+    server = HttpServer(flags)
+    try:
+        await many_sessions(server, clients=16, sessions_each=63, alloc_mb=8)
     finally:
         server.stop()
     print(f"\nmedian direct warm call {statistics.median(direct['session']):.2f} ms")

@@ -44,8 +44,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[ServerConfig, str | None]
     p.add_argument("--max-output", type=int, default=d.max_output_chars, dest="max_output_chars",
                    help="characters kept per output stream (default %(default)s)")
     p.add_argument("--max-sessions", type=int, default=d.max_sessions,
-                   help="live sessions kept over all clients; when all are held a new one is refused "
-                   "(default %(default)s)")
+                   help="live sessions kept over all clients; when all are held, a client's new one "
+                   "replaces its own oldest, or is refused if it holds none (default %(default)s)")
     p.add_argument("--max-sessions-per-client", type=int, default=None,
                    help="live sessions one client keeps, its least recently used evicted (default: all on "
                    "stdio, a quarter of --max-sessions over HTTP)")

@@ -4,8 +4,9 @@ Why: `session_id` is chosen by the client, so two clients can pick the same one.
 are therefore keyed by (client, session_id): an independent client using the same id gets its own
 interpreter and can neither read, redefine, reset nor evict the other's. The table also enforces
 the per-client share (`per_client` live sessions; a client over it loses its own least recently
-used one) and the server total (`max_sessions`; when every slot is held, a new session is refused
-rather than taken from someone else), so no client can push another's state out.
+used one) and the server total (`max_sessions`; when every slot is held, a client's new session
+replaces its own oldest, and a client holding none is refused rather than given someone else's),
+so no client can push another's state out.
 
 What counts as one client:
 - stdio: the one client that spawned the server.
@@ -29,6 +30,7 @@ client disconnected is cancelled (the transport sets the event, see `transports.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,6 +41,8 @@ import anyio
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+
+log = logging.getLogger("deepmath.mcp")
 
 STDIO_CLIENT = "stdio"
 MAX_LOST = 4096  # session ids remembered as "state was dropped", over all clients
@@ -118,9 +122,9 @@ class SessionTable:
             return self.sandbox_id(client, session_id), False
         self._expire()
         sessions = self._live.get(client)
-        if sessions is not None and len(sessions) >= self.per_client:
+        if sessions and (len(sessions) >= self.per_client or len(self) >= self.max_sessions):
             self._drop(client, next(iter(sessions)), lost=True)  # the client's own oldest
-        if len(self) >= self.max_sessions:
+        elif len(self) >= self.max_sessions:  # full, and this client holds nothing it could give up
             raise SessionsFull(
                 f"the server holds its maximum of {self.max_sessions} sandbox sessions; reset one of "
                 "yours with reset_session, run without session_id, or retry later"
@@ -153,6 +157,8 @@ class SessionTable:
     def release(self, client: str) -> int:
         """The client is gone (its MCP session ended): drop all its sessions; return how many."""
         sessions = list(self._live.get(client, ()))
+        if sessions:
+            log.debug("client %s left: dropping its %d sandbox sessions", client, len(sessions))
         for session_id in sessions:
             self._drop(client, session_id, lost=False)
         for sid in [s for s in self._lost if s.startswith(client + "/")]:

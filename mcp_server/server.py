@@ -63,7 +63,7 @@ class ServerConfig(BaseModel):
     timeout_s: float = Field(default=5.0, gt=0, le=3600, description="default and maximum wall time per snippet")
     memory_mb: int = Field(default=512, ge=64, description="linear-memory cap of one sandbox instance")
     max_output_chars: int = Field(default=20_000, ge=256, description="cap per output stream (middle is cut)")
-    max_sessions: int = Field(default=64, ge=1, description="live sessions kept, over all clients")
+    max_sessions: int = Field(default=64, ge=1, description="live sessions kept over all clients")
     max_sessions_per_client: int | None = Field(
         default=None, ge=1, description="live sessions one client keeps; its least recently used is evicted "
         "(default: all of max_sessions on stdio, a quarter over HTTP)")

@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp.shared.exceptions import MCPDeprecationWarning
 
 if TYPE_CHECKING:
     from wasm_sandbox import Limits, Sandbox
@@ -32,6 +34,9 @@ WAITING_MESSAGE = (
     "minutes; `deepmath-sandbox prepare` does it ahead of time); this call runs once it is ready"
 )
 _PROGRESS_EVERY_S = 5.0
+# The wait message is a log notification on purpose: initialize-era clients (what the server
+# speaks over HTTP) show them; the SDK warns that the 2026 era drops logging.
+warnings.filterwarnings("ignore", message="The logging capability is deprecated", category=MCPDeprecationWarning)
 _QUIET_WAIT_S = 1.0
 
 

@@ -48,12 +48,15 @@ def test_same_id_two_clients_two_sessions_and_own_lru_eviction():
     assert use("A", "s") == (a, False)
 
 
-def test_full_server_refuses_new_sessions_instead_of_evicting_others():
-    table, use, live, _ = _table()
-    use("A", "1"), use("A", "2"), use("B", "1"), use("B", "2")
-    with pytest.raises(SessionsFull):
+def test_full_server_recycles_the_callers_own_sessions_or_refuses():
+    table, use, live, _ = _table(per_client=3)
+    a1, _ = use("A", "1")
+    use("A", "2"), use("B", "1"), use("B", "2")
+    with pytest.raises(SessionsFull):  # C holds nothing it could give up; A's and B's stay
         use("C", "1")
     assert len(live) == 4
+    use("A", "3")  # A is under its share, but the server is full: A loses its own oldest
+    assert a1 not in live and len(live) == 4
     assert table.release("A") == 2  # A's MCP session ended
     use("C", "1")
 

@@ -56,11 +56,15 @@ async def test_one_client_cannot_evict_another_by_opening_many_sessions(small_se
         assert old.structured_content["session_reset"] is True
         assert old.structured_content["error"]["type"] == "NameError"
 
-        # A second attacker fills the rest of the server: new sessions are refused, not taken from alice.
-        results = [await _run(eve, "1", sid=f"e{i}") for i in range(4)]
-        refused = [r for r in results if r.is_error]
-        assert refused and "maximum of 6 sandbox sessions" in refused[0].content[0].text
-        assert (await _run(eve, "2 + 2", sid=None)).structured_content["value"] == "4"  # fresh calls still run
+        # A second attacker fills the rest of the server: then its new sessions replace its own.
+        for i in range(4):
+            assert (await _run(eve, f"e = {i}", sid=f"e{i}")).is_error is False
+        assert (await _run(eve, "e", sid="e0")).structured_content["session_reset"] is True
+        # A client holding nothing is refused a new session rather than given someone else's slot.
+        async with sdk_client(small_server.url) as latecomer:
+            refused = await _run(latecomer, "1", sid="l0")
+            assert refused.is_error and "maximum of 6 sandbox sessions" in refused.content[0].text
+            assert (await _run(latecomer, "2 + 2", sid=None)).structured_content["value"] == "4"
 
         r = await _run(alice, "kept")
         assert r.structured_content["value"] == "'still here'"
