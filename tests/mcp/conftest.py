@@ -82,6 +82,17 @@ class HttpServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, *flags: str, **kw) -> Iterator[HttpServer]:
+        """A server for a module's tests, stopped afterwards; it must survive them."""
+        server = cls(*flags, **kw)
+        try:
+            yield server
+            assert server.alive(), f"the server died during the tests: {server.log()}"
+        finally:
+            server.stop()
+
     def kill_group(self) -> None:
         """SIGKILL the server and anything it started (a snapshot build's subprocess)."""
         with contextlib.suppress(ProcessLookupError):
@@ -142,6 +153,15 @@ def connect(request, sandbox_prepared):
             yield client
 
     return _connect
+
+
+@pytest.fixture(scope="module")
+def module_server(request, sandbox_prepared) -> Iterator[HttpServer]:
+    """An HTTP server of the test module's own, started with its `MODULE_SERVER_FLAGS` (and
+    `MODULE_SERVER_ENV`, if set)."""
+    env = getattr(request.module, "MODULE_SERVER_ENV", None)
+    with HttpServer.running(*request.module.MODULE_SERVER_FLAGS, env=env) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

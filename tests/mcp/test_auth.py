@@ -20,38 +20,33 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def token_server(make_http_server):
-    server = make_http_server("--timeout", "5", "--memory-mb", "128", "--log-level", "WARNING",
-                              env={"DEEPMATH_MCP_TOKEN": TOKEN})
-    yield server
-    assert server.alive(), server.log()
-    server.stop()
+MODULE_SERVER_FLAGS = ("--timeout", "5", "--memory-mb", "128", "--log-level", "WARNING")
+MODULE_SERVER_ENV = {"DEEPMATH_MCP_TOKEN": TOKEN}
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer wrong-token-0123456789abcdef", f"Bearer {TOKEN}x", "Basic abc"])
-async def test_requests_without_the_right_token_get_401(token_server, auth):
+async def test_requests_without_the_right_token_get_401(module_server, auth):
     headers = HEADERS if auth is None else {**HEADERS, "Authorization": auth}
     async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(token_server.url, json=INIT, headers=headers)
+        r = await http.post(module_server.url, json=INIT, headers=headers)
         assert r.status_code == 401
         assert r.headers["www-authenticate"].startswith("Bearer")
         assert "mcp-session-id" not in r.headers  # refused before any session exists
 
 
-async def test_the_right_token_works(token_server, sdk_client):
+async def test_the_right_token_works(module_server, sdk_client):
     async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(token_server.url, json=INIT, headers={**HEADERS, "Authorization": f"Bearer {TOKEN}"})
+        r = await http.post(module_server.url, json=INIT, headers={**HEADERS, "Authorization": f"Bearer {TOKEN}"})
         assert r.status_code == 200 and r.headers["mcp-session-id"]
-    async with sdk_client(token_server.url, token=TOKEN) as client:
+    async with sdk_client(module_server.url, token=TOKEN) as client:
         r = await client.call_tool("run_python", {"code": "6 * 7"})
         assert r.structured_content["value"] == "42"
 
 
-async def test_the_sdk_client_without_a_token_is_refused(token_server, sdk_client):
+async def test_the_sdk_client_without_a_token_is_refused(module_server, sdk_client):
     # The SDK reports the 401 (seen above on the wire) as a failed connection.
     with pytest.raises(Exception):  # noqa: B017 - the point is that it does not get through
-        async with sdk_client(token_server.url) as client:
+        async with sdk_client(module_server.url) as client:
             await client.call_tool("run_python", {"code": "1"})
 
 

@@ -18,13 +18,10 @@ pytestmark = pytest.mark.anyio
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def one_client_can_fill_it(make_http_server):
-    server = make_http_server("--timeout", "10", "--memory-mb", "128", "--max-concurrency", "4",
-                              "--max-concurrency-per-client", "4", "--log-level", "WARNING")
-    yield server
-    assert server.alive(), server.log()
-    server.stop()
+MODULE_SERVER_FLAGS = (
+    "--timeout", "10", "--memory-mb", "128", "--max-concurrency", "4",
+    "--max-concurrency-per-client", "4", "--log-level", "WARNING",
+)
 
 
 async def _raw_session(http: httpx.AsyncClient, url: str) -> dict[str, str]:
@@ -37,8 +34,8 @@ async def _raw_session(http: httpx.AsyncClient, url: str) -> dict[str, str]:
     return headers
 
 
-async def test_closed_connections_cancel_their_snippets(one_client_can_fill_it, sdk_client):
-    url = one_client_can_fill_it.url
+async def test_closed_connections_cancel_their_snippets(module_server, sdk_client):
+    url = module_server.url
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=20)) as http:
         headers = await _raw_session(http, url)
 

@@ -20,13 +20,9 @@ pytestmark = pytest.mark.anyio
 LOOP = {"code": "while True: pass", "timeout_s": 1.5}
 
 
-@pytest.fixture(scope="module")
-def four_slots(make_http_server):
-    server = make_http_server("--timeout", "10", "--memory-mb", "128", "--max-concurrency", "4",
-                              "--log-level", "WARNING")
-    yield server
-    assert server.alive(), server.log()
-    server.stop()
+MODULE_SERVER_FLAGS = (
+    "--timeout", "10", "--memory-mb", "128", "--max-concurrency", "4", "--log-level", "WARNING",
+)
 
 
 async def _hostile(client, n: int) -> None:
@@ -35,8 +31,8 @@ async def _hostile(client, n: int) -> None:
             tg.start_soon(client.call_tool, "run_python", LOOP)
 
 
-async def test_one_client_cannot_take_every_slot(four_slots, sdk_client):
-    async with sdk_client(four_slots.url) as hostile, sdk_client(four_slots.url) as polite:
+async def test_one_client_cannot_take_every_slot(module_server, sdk_client):
+    async with sdk_client(module_server.url) as hostile, sdk_client(module_server.url) as polite:
         async with anyio.create_task_group() as tg:
             tg.start_soon(_hostile, hostile, 8)
             await anyio.sleep(0.5)
@@ -45,10 +41,10 @@ async def test_one_client_cannot_take_every_slot(four_slots, sdk_client):
             assert r.structured_content["queue_ms"] < 500, r.structured_content
 
 
-async def test_a_queue_of_hostile_calls_does_not_delay_another_client_past_one_run(four_slots, sdk_client):
-    async with (sdk_client(four_slots.url) as h1, sdk_client(four_slots.url) as h2,
-                sdk_client(four_slots.url) as h3, sdk_client(four_slots.url) as h4,
-                sdk_client(four_slots.url) as polite):
+async def test_a_queue_of_hostile_calls_does_not_delay_another_client_past_one_run(module_server, sdk_client):
+    async with (sdk_client(module_server.url) as h1, sdk_client(module_server.url) as h2,
+                sdk_client(module_server.url) as h3, sdk_client(module_server.url) as h4,
+                sdk_client(module_server.url) as polite):
         async with anyio.create_task_group() as tg:
             for h in (h1, h2, h3, h4):
                 tg.start_soon(_hostile, h, 3)

@@ -15,13 +15,10 @@ pytestmark = pytest.mark.anyio
 SHARED_ID = "s1"  # the id both clients pick, as independent users easily would
 
 
-@pytest.fixture(scope="module")
-def small_server(make_http_server):
-    server = make_http_server("--timeout", "5", "--memory-mb", "128", "--max-sessions", "6",
-                        "--max-sessions-per-client", "3", "--log-level", "WARNING")
-    yield server
-    assert server.alive(), server.log()
-    server.stop()
+MODULE_SERVER_FLAGS = (
+    "--timeout", "5", "--memory-mb", "128", "--max-sessions", "6", "--max-sessions-per-client", "3",
+    "--log-level", "WARNING",
+)
 
 
 async def _run(client, code: str, sid: str | None = SHARED_ID):
@@ -29,8 +26,8 @@ async def _run(client, code: str, sid: str | None = SHARED_ID):
     return await client.call_tool("run_python", args)
 
 
-async def test_same_session_id_in_two_clients_is_two_sessions(small_server, sdk_client):
-    async with sdk_client(small_server.url) as alice, sdk_client(small_server.url) as mallory:
+async def test_same_session_id_in_two_clients_is_two_sessions(module_server, sdk_client):
+    async with sdk_client(module_server.url) as alice, sdk_client(module_server.url) as mallory:
         assert (await _run(alice, "secret = 1234\ndef f(): return 'alice'")).is_error is False
 
         peek = await _run(mallory, "secret")
@@ -44,9 +41,9 @@ async def test_same_session_id_in_two_clients_is_two_sessions(small_server, sdk_
         assert mine.structured_content["session_reset"] is False
 
 
-async def test_one_client_cannot_evict_another_by_opening_many_sessions(small_server, sdk_client):
-    async with (sdk_client(small_server.url) as alice, sdk_client(small_server.url) as mallory,
-                sdk_client(small_server.url) as eve):
+async def test_one_client_cannot_evict_another_by_opening_many_sessions(module_server, sdk_client):
+    async with (sdk_client(module_server.url) as alice, sdk_client(module_server.url) as mallory,
+                sdk_client(module_server.url) as eve):
         await _run(alice, "kept = 'still here'")
         for i in range(12):  # far over the per-client share and the server total
             r = await _run(mallory, f"n = {i}", sid=f"m{i}")
@@ -61,7 +58,7 @@ async def test_one_client_cannot_evict_another_by_opening_many_sessions(small_se
             assert (await _run(eve, f"e = {i}", sid=f"e{i}")).is_error is False
         assert (await _run(eve, "e", sid="e0")).structured_content["session_reset"] is True
         # A client holding nothing is refused a new session rather than given someone else's slot.
-        async with sdk_client(small_server.url) as latecomer:
+        async with sdk_client(module_server.url) as latecomer:
             refused = await _run(latecomer, "1", sid="l0")
             assert refused.is_error and "maximum of 6 sandbox sessions" in refused.content[0].text
             assert (await _run(latecomer, "2 + 2", sid=None)).structured_content["value"] == "4"
@@ -71,6 +68,6 @@ async def test_one_client_cannot_evict_another_by_opening_many_sessions(small_se
         assert r.structured_content["session_reset"] is False
 
     # The three clients closed their MCP sessions: their sandbox sessions went with them.
-    async with sdk_client(small_server.url) as newcomer:
+    async with sdk_client(module_server.url) as newcomer:
         for i in range(3):
             assert (await _run(newcomer, f"v = {i}", sid=f"x{i}")).is_error is False
