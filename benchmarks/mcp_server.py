@@ -1,6 +1,7 @@
 """How much MCP costs on top of the sandbox, and how the server behaves under load.
 
     python benchmarks/mcp_server.py [--calls 300] [--seconds 4] [--server-concurrency 8]
+                                    [--baseline /path/to/other/checkout] [--round-trips-only]
 
 Everything is measured in the same run, against a baseline taken in the same run:
 1. Round trip of a trivial `run_python` (warm session, and fresh instance) over stdio and over
@@ -13,6 +14,13 @@ Everything is measured in the same run, against a baseline taken in the same run
 3. Mixed load over HTTP: 16 clients, a quarter of the calls are infinite loops stopped by a 0.5 s
    deadline. For the normal calls: latency p50/p99/max, server-side queue wait, and how many waited
    longer than their own run time plus the queue the cap promises (ceil(clients / slots) deadlines).
+
+With `--baseline DIR` (another checkout with its own `.venv`, e.g. the main branch) the round
+trips of part 1 are measured for that checkout's server too, alternating series in the same run,
+and each series is printed with its ratio to the baseline (issue 10: no regression above 10 %).
+
+4. Server RSS while 16 clients open 1,008 distinct sessions between them (8 MB each), and after
+   they leave (issue 10's target: back within 100 MB of the idle size).
 
 Targets from issue 3: overhead <= 3 ms p50; >= 200 calls/s with 16 HTTP clients on 2 cores; no
 normal call beyond its promise under the mixed load. The server and this client share the machine.
@@ -56,13 +64,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Checkout:
+    """Where a server comes from: this interpreter and working directory, or another checkout's."""
+
+    def __init__(self, root: str | None = None):
+        self.root = os.path.abspath(root) if root else None
+        self.python = os.path.join(self.root, ".venv", "bin", "python") if root else sys.executable
+        self.name = f"baseline ({self.root})" if root else "this checkout"
+
+    def argv(self, *flags: str) -> list[str]:
+        return [self.python, "-m", "mcp_server", *flags]
+
+
+HERE = Checkout()
+
+
 class HttpServer:
-    def __init__(self, flags: list[str]):
+    def __init__(self, flags: list[str], checkout: Checkout = HERE):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mcp_server", "--transport", "http", "--port", str(self.port), *flags],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            checkout.argv("--transport", "http", "--port", str(self.port), *flags),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=checkout.root,
         )
         deadline = time.monotonic() + 120
         while True:
@@ -98,9 +121,9 @@ def direct_baseline(n: int) -> dict[str, list[float]]:
     return out
 
 
-async def mcp_round_trips(target, n: int) -> dict[str, list[float]]:
+async def mcp_round_trips(target, n: int, mode: str = "auto") -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"session": [], "fresh": []}
-    async with Client(target) as client:
+    async with Client(target, mode=mode) as client:
         await client.call_tool("run_python", {"code": TRIVIAL, "session_id": "warm"})
         for mode in ("session", "fresh"):
             args = {"code": TRIVIAL, **({"session_id": "warm"} if mode == "session" else {})}
@@ -122,16 +145,20 @@ def _call(i: int, mode: str) -> dict:
     return {"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "run_python", "arguments": args}}
 
 
-def raw_stdio_round_trips(flags: list[str], n: int) -> dict[str, list[float]]:
+def raw_stdio_round_trips(flags: list[str], n: int, checkout: Checkout = HERE) -> dict[str, list[float]]:
     """Newline-delimited JSON-RPC over the server's pipes, one request in flight."""
-    proc = subprocess.Popen([sys.executable, "-m", "mcp_server", *flags], stdin=subprocess.PIPE,
+    proc = subprocess.Popen(checkout.argv(*flags), stdin=subprocess.PIPE, cwd=checkout.root,
                             stdout=subprocess.PIPE, text=True, bufsize=1)
     out: dict[str, list[float]] = {"session": [], "fresh": []}
 
     def rpc(msg: dict, reply: bool = True) -> str | None:
         proc.stdin.write(json.dumps(msg) + "\n")
         proc.stdin.flush()
-        return proc.stdout.readline() if reply else None
+        while reply:
+            line = proc.stdout.readline()
+            if '"method":"notifications/' not in line:  # e.g. "the sandbox is being prepared"
+                return line
+        return None
 
     try:
         rpc(_INIT)
@@ -233,6 +260,46 @@ async def mixed_load(url: str, clients: int, seconds: float, slots: int, loop_ti
           f"calls beyond it: {len(late)}")
 
 
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+async def many_sessions(server: HttpServer, clients: int, sessions_each: int, alloc_mb: int) -> None:
+    """Server RSS while `clients` clients each open `sessions_each` distinct sessions (each holding
+    `alloc_mb` MB), and after they leave. Target (issue 10): back within 100 MB of idle."""
+    pid = server.proc.pid
+    async with Client(server.url) as c:
+        await c.call_tool("run_python", {"code": TRIVIAL})
+    idle = rss_mb(pid)
+    peak = idle
+    refused = 0
+
+    async def client_loop(k: int) -> None:
+        nonlocal peak, refused
+        async with Client(server.url) as c:
+            for i in range(sessions_each):
+                r = await c.call_tool("run_python", {"code": f"keep = bytearray({alloc_mb} << 20)",
+                                                     "session_id": f"c{k}-s{i}"})
+                refused += bool(r.is_error)
+                peak = max(peak, rss_mb(pid))
+
+    async with anyio.create_task_group() as tg:
+        for k in range(clients):
+            tg.start_soon(client_loop, k)
+    after = rss_mb(pid)
+    await anyio.sleep(5)
+    later = rss_mb(pid)
+    print(f"  {clients} clients x {sessions_each} distinct sessions ({clients * sessions_each} in all), "
+          f"{alloc_mb} MB each; {refused} new sessions refused (server total reached)")
+    print(f"  server RSS: idle {idle:.0f} MB, peak {peak:.0f} MB (+{peak - idle:.0f}), after the clients "
+          f"left {after:.0f} MB (+{after - idle:.0f}), 5 s later {later:.0f} MB (+{later - idle:.0f}); "
+          f"target: within 100 MB of idle")
+
+
 def overhead_table(direct, series: dict[str, dict[str, list[float]]]) -> None:
     for mode in ("session", "fresh"):
         d50 = pct(direct[mode], 50)
@@ -244,21 +311,52 @@ def overhead_table(direct, series: dict[str, dict[str, list[float]]]) -> None:
             print(f"  {name:<18}  {summary(xs)}   overhead p50 {p50 - d50:+6.2f} ms  ratio {p50 / d50:5.1f}x")
 
 
+async def round_trip_series(flags: list[str], n: int, checkout: Checkout) -> dict[str, dict[str, list[float]]]:
+    """Part 1's four series for one checkout's server."""
+    stdio_target = StdioServerParameters(command=checkout.python, args=["-m", "mcp_server", *flags], cwd=checkout.root)
+    series = {"stdio, SDK client": await mcp_round_trips(stdio_target, n),
+              "stdio, raw client": await anyio.to_thread.run_sync(raw_stdio_round_trips, flags, n, checkout)}
+    server = HttpServer(flags, checkout)
+    try:
+        # "legacy" is what the agent's executor uses; "auto" is what a default SDK Client picks.
+        series["HTTP, SDK legacy"] = await mcp_round_trips(server.url, n, mode="legacy")
+        series["HTTP, SDK auto"] = await mcp_round_trips(server.url, n)
+        series["HTTP, raw client"] = await anyio.to_thread.run_sync(raw_http_round_trips, server.url, n)
+    finally:
+        server.stop()
+    return series
+
+
+def baseline_table(ours: dict, base: dict) -> None:
+    for mode in ("session", "fresh"):
+        print(f"\n[{mode}] p50 this checkout vs baseline")
+        for name in ours:
+            a, b = pct(ours[name][mode], 50), pct(base[name][mode], 50)
+            print(f"  {name:<18}  {a:6.2f} ms vs {b:6.2f} ms   ratio {a / b:5.3f}   ({(a / b - 1) * 100:+5.1f} %)")
+
+
 async def amain(args) -> None:
     flags = ["--max-concurrency", str(args.server_concurrency), "--log-level", "WARNING"]
     print(f"machine: {os.cpu_count()} cores; server flags: {' '.join(flags)}")
     direct = await anyio.to_thread.run_sync(direct_baseline, args.calls)
-    stdio = await mcp_round_trips(StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", *flags]),
-                                  args.calls)
-    stdio_raw = await anyio.to_thread.run_sync(raw_stdio_round_trips, flags, args.calls)
+    if args.baseline:
+        # Alternate the two checkouts (ours, baseline, ours, baseline) so machine load drifts evenly.
+        base_co = Checkout(args.baseline)
+        runs = [await round_trip_series(flags, args.calls // 2, co) for co in (HERE, base_co, HERE, base_co)]
+        merge = lambda a, b: {k: {m: a[k][m] + b[k][m] for m in a[k]} for k in a}  # noqa: E731
+        series, base = merge(runs[0], runs[2]), merge(runs[1], runs[3])
+    else:
+        series = await round_trip_series(flags, args.calls, HERE)
+    print("\n== 1. round trip of a trivial run_python ==")
+    overhead_table(direct, series)
+    if args.baseline:
+        print(f"\n== 1b. against the {base_co.name} ==")
+        baseline_table(series, base)
+    if args.round_trips_only:
+        return
+
     server = HttpServer(flags)
     try:
-        http = await mcp_round_trips(server.url, args.calls)
-        http_raw = await anyio.to_thread.run_sync(raw_http_round_trips, server.url, args.calls)
-        print("\n== 1. round trip of a trivial run_python ==")
-        overhead_table(direct, {"stdio, SDK client": stdio, "stdio, raw client": stdio_raw,
-                                "HTTP, SDK client": http, "HTTP, raw client": http_raw})
-
         print("\n== 2. throughput over HTTP (trivial calls, warm sessions) ==")
         rates = {}
         for k in (1, 4, 16, 64):
@@ -274,6 +372,13 @@ async def amain(args) -> None:
         await mixed_load(server.url, clients=16, seconds=args.seconds * 2, slots=slots, loop_timeout=0.5)
     finally:
         server.stop()
+
+    print("\n== 4. server memory under 1,000 distinct sessions ==")
+    server = HttpServer(flags)
+    try:
+        await many_sessions(server, clients=16, sessions_each=63, alloc_mb=8)
+    finally:
+        server.stop()
     print(f"\nmedian direct warm call {statistics.median(direct['session']):.2f} ms")
 
 
@@ -282,6 +387,8 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=300, help="sequential calls per round-trip series")
     p.add_argument("--seconds", type=float, default=4.0, help="duration of each throughput run")
     p.add_argument("--server-concurrency", type=int, default=8, help="the server's --max-concurrency")
+    p.add_argument("--baseline", metavar="DIR", help="another checkout (with .venv) to compare part 1 against")
+    p.add_argument("--round-trips-only", action="store_true", help="part 1 only")
     anyio.run(amain, p.parse_args())
 
 

@@ -2,31 +2,34 @@
 
 Why the care with stdout: under stdio the process's stdout *is* the protocol channel, so a stray
 print (a progress message while the sandbox snapshot is built, a library warning) corrupts the
-session. Logging goes to stderr, and while the sandbox is being prepared file descriptor 1 is
-pointed at stderr, so even output written below Python reaches the terminal, not the client. Once
-serving, the SDK's stdio transport keeps its own private duplicate of the real stdout.
+session. Logging goes to stderr; the sandbox is prepared in the background only once the server
+runs (`startup.py`), when the SDK's stdio transport has already pointed file descriptor 1 at
+stderr and keeps its own private duplicate of the real stdout for protocol frames.
+
+Usage errors (bad values, an unreadable token file, a public `--host` without a token) are one
+line on stderr and exit status 2, before anything is started.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import os
 import sys
-from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 
 from wasm_sandbox.cli import add_limit_flag
 from wasm_sandbox.version import add_version
 
+from .auth import TOKEN_ENV, check_exposure, load_token
 from .server import ServerConfig
 
 log = logging.getLogger("deepmath.mcp")
 
 
-def parse_args(argv: list[str] | None = None) -> ServerConfig:
+def parse_args(argv: list[str] | None = None) -> tuple[ServerConfig, str | None]:
+    """The settings and, for HTTP, the bearer token (None: no auth)."""
     d = ServerConfig()
     p = argparse.ArgumentParser(
         prog="deepmath-mcp",
@@ -45,37 +48,39 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     p.add_argument("--max-output", type=int, default=d.max_output_chars, dest="max_output_chars",
                    help="characters kept per output stream (default %(default)s)")
     p.add_argument("--max-sessions", type=int, default=d.max_sessions,
-                   help="live sessions kept, least recently used evicted (default %(default)s)")
+                   help="live sessions kept over all clients; when all are held, a client's new one "
+                   "replaces its own oldest, or is refused if it holds none (default %(default)s)")
+    p.add_argument("--max-sessions-per-client", type=int, default=None,
+                   help="live sessions one client keeps, its least recently used evicted (default: all on "
+                   "stdio, a quarter of --max-sessions over HTTP)")
     p.add_argument("--session-idle", type=float, default=d.session_idle_s, dest="session_idle_s",
                    help="seconds before an idle session is dropped (default %(default)s)")
     add_limit_flag(p, "--memory-budget-mb", "memory_budget_mb")
     p.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
-                   help="snippets running at once; further calls queue (default %(default)s)")
+                   help="snippets running at once; further calls queue, fairly between clients "
+                   "(default %(default)s)")
+    p.add_argument("--max-concurrency-per-client", type=int, default=None,
+                   help="snippets one client runs at once (default: all on stdio, half of "
+                   "--max-concurrency over HTTP)")
     p.add_argument("--max-code-bytes", type=int, default=d.max_code_bytes,
                    help="largest accepted snippet in bytes (default %(default)s)")
+    p.add_argument("--auth-token-file", type=Path, default=None,
+                   help=f"HTTP: require 'Authorization: Bearer <token>', the token being this file's first "
+                   f"line (or set ${TOKEN_ENV}); required for a non-loopback --host")
+    p.add_argument("--allow-unauthenticated", action="store_true",
+                   help="HTTP: serve a non-loopback --host without a token (anyone who reaches it runs code)")
     p.add_argument("--log-level", default=d.log_level,
                    choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="stderr log level")
     ns = p.parse_args(argv)
     try:
-        return ServerConfig(**vars(ns))
-    except ValueError as e:  # pydantic ValidationError: report like an argparse error
+        cfg = ServerConfig(**vars(ns))
+        token = load_token(cfg.auth_token_file) if cfg.transport == "http" else None
+        if cfg.transport == "http":
+            check_exposure(cfg.host, token, cfg.allow_unauthenticated)
+    except ValueError as e:  # pydantic ValidationError, AuthConfigError: report like an argparse error
         p.error(str(e))
         raise  # unreachable: p.error exits
-
-
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to fd 1 (Python-level or not) to stderr for the duration."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+    return cfg, token
 
 
 def _configure_logging(level: str) -> None:
@@ -91,65 +96,39 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(quiet)
 
 
-def serve(cfg: ServerConfig) -> None:
-    """Build the sandbox and serve until the transport closes (stdio EOF, SIGINT/SIGTERM for HTTP)."""
-    from wasm_sandbox import Sandbox
+def serve(cfg: ServerConfig, token: str | None = None) -> None:
+    """Serve until the transport closes (stdio EOF) or SIGINT/SIGTERM; the sandbox is built meanwhile."""
+    from .auth import StaticTokenVerifier, auth_settings
+    from .server import build_app
+    from .startup import SandboxStartup
+    from .transports import serve_http, serve_stdio
 
-    from .server import build_server
-
-    log.info("preparing the sandbox (the first run on a machine builds its snapshot; "
-             "`deepmath-sandbox prepare` does that ahead of time)")
-    with stdout_to_stderr():
-        sandbox = Sandbox(cfg.sandbox_limits())
+    startup = SandboxStartup(cfg.sandbox_limits())
+    auth = {} if token is None else {"token_verifier": StaticTokenVerifier(token),
+                                     "auth": auth_settings(cfg.host, cfg.port)}
+    app = build_app(cfg, startup, **auth)
+    # MCPServer configures the root logger with its own (rich) handler; keep ours, plain stderr.
+    _configure_logging(cfg.log_level)
     try:
-        server = build_server(cfg, sandbox)
-        # MCPServer configures the root logger with its own (rich) handler; keep ours, plain stderr.
-        _configure_logging(cfg.log_level)
         if cfg.transport == "stdio":
-            log.info("serving on stdio")
-            anyio.run(server.run_stdio_async)
+            anyio.run(serve_stdio, app)
         else:
-            anyio.run(_serve_http, server, cfg)
+            anyio.run(serve_http, app, cfg)
     finally:
-        sandbox.close()
-
-
-async def _serve_http(server, cfg: ServerConfig) -> None:
-    import uvicorn
-
-    app = server.streamable_http_app(
-        streamable_http_path=cfg.path,
-        host=cfg.host,
-        # JSON escaping can grow code up to 6x; leave room so our own size check gives the message.
-        max_request_body_size=max(4 * 1024 * 1024, 8 * cfg.max_code_bytes),
-    )
-    config = uvicorn.Config(
-        app,
-        host=cfg.host,
-        port=cfg.port,
-        log_config=None,  # uvicorn's default sends access logs to stdout; ours go to stderr
-        access_log=False,
-        log_level=cfg.log_level.lower(),
-        lifespan="on",
-    )
-    log.info("serving streamable HTTP at http://%s:%d%s", cfg.host, cfg.port, cfg.path)
-    await uvicorn.Server(config).serve()
+        startup.close()
 
 
 def main(argv: list[str] | None = None) -> None:
-    cfg = parse_args(argv)
+    from wasm_sandbox.runtime import hard_exit
+
+    cfg, token = parse_args(argv)
     _configure_logging(cfg.log_level)
     try:
-        serve(cfg)
+        serve(cfg, token)
     except KeyboardInterrupt:
         pass
-    # Served and closed cleanly. Skip interpreter finalisation: with wasmtime 49 the WASI runtime's
-    # worker threads can abort the process (a Rust panic, SIGABRT) while Python tears down, which
-    # would turn a clean shutdown into a crash exit for the client that spawned us.
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    hard_exit(0)  # served and closed cleanly; see hard_exit for why not a normal interpreter exit
 
 
 if __name__ == "__main__":

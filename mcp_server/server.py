@@ -11,25 +11,33 @@ Why these shapes:
   message a model can act on; the SDK validates arguments against the published input schema.
 - The descriptions tell a model what it can use (the allow-listed modules, the limits, that a
   session keeps its variables), because that is all it knows about the tool.
+- Sessions and slots belong to clients (`clients.py`, `runner.py`): a `session_id` names a session
+  of the calling client only, and one client's calls cannot take every slot.
 """
 
 # No `from __future__ import annotations`: the tool signatures are built inside build_server and
 # use its local settings, and the SDK evaluates annotations against module globals.
+import contextlib
 import importlib.metadata
 import logging
-from typing import TYPE_CHECKING, Annotated, Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field, model_validator
 
-from wasm_sandbox import ExecResult, Limits
+from wasm_sandbox import ExecResult, Limits, Sandbox
 
-from .runner import SandboxRunner
+from .clients import ClientGone, SessionsFull, SessionTable, client_of, until_disconnect
+from .runner import RunnerClosed, SandboxRunner
+from .startup import SandboxStartup, SandboxUnavailable
 
 if TYPE_CHECKING:
-    from wasm_sandbox import Sandbox
+    from mcp.server.auth.provider import TokenVerifier
 
 log = logging.getLogger("deepmath.mcp")
 
@@ -53,8 +61,16 @@ class ServerConfig(Limits):
     port: int = Field(default=8765, ge=0, le=65535)
     path: str = Field(default="/mcp", description="HTTP endpoint path for streamable HTTP")
 
+    max_sessions_per_client: int | None = Field(
+        default=None, ge=1, description="live sessions one client keeps; its least recently used is evicted "
+        "(default: all of max_sessions on stdio, a quarter over HTTP)")
     max_concurrency: int = Field(default=8, ge=1, description="snippets running at once; the rest queue")
+    max_concurrency_per_client: int | None = Field(
+        default=None, ge=1, description="snippets one client runs at once "
+        "(default: all of max_concurrency on stdio, half over HTTP)")
     max_code_bytes: int = Field(default=256 * 1024, ge=1, description="largest accepted `code` argument")
+    auth_token_file: Path | None = Field(default=None, description="HTTP: file whose first line is the bearer token")
+    allow_unauthenticated: bool = Field(default=False, description="HTTP: serve a non-loopback host without a token")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @model_validator(mode="after")
@@ -62,11 +78,27 @@ class ServerConfig(Limits):
         self.check_fits(running=self.max_concurrency)
         return self
 
+    # Per-client shares only matter when there can be more than one client (not on stdio).
+    @property
+    def sessions_per_client(self) -> int:
+        share = self.max_sessions if self.transport == "stdio" else max(1, self.max_sessions // 4)
+        return min(self.max_sessions_per_client or share, self.max_sessions)
+
+    @property
+    def concurrency_per_client(self) -> int:
+        share = self.max_concurrency if self.transport == "stdio" else max(1, self.max_concurrency // 2)
+        return min(self.max_concurrency_per_client or share, self.max_concurrency)
+
     def sandbox_limits(self) -> Limits:
-        """The sandbox limits these settings imply."""
+        """The sandbox limits these settings imply.
+
+        The server's `SessionTable` ends sessions (per client, at `session_idle_s`); the sandbox
+        gets room for exactly `max_sessions` and twice the idle time, so its own LRU eviction
+        and idle expiry never act first."""
         # The server refuses oversized code itself (in bytes, with its own message); characters
         # never outnumber bytes, so the sandbox's own check never fires first.
-        fields = self.model_dump(include=set(Limits.model_fields)) | {"max_code_chars": self.max_code_bytes}
+        fields = self.model_dump(include=set(Limits.model_fields)) | {"max_code_chars": self.max_code_bytes,
+                                                                      "session_idle_s": 2 * self.session_idle_s}
         return Limits(**fields)
 
 
@@ -107,10 +139,56 @@ def _run_python_description(cfg: ServerConfig, modules: tuple[str, ...]) -> str:
     )
 
 
-def build_server(cfg: ServerConfig, sandbox: "Sandbox", runner: SandboxRunner | None = None) -> MCPServer:
-    """Wire the three tools to `sandbox`; the caller owns (and closes) the sandbox."""
-    runner = runner or SandboxRunner(cfg.max_concurrency)
-    modules = tuple(sandbox.allowed_modules)
+def _initialize_era_discover():
+    """SDK middleware: answer `server/discover` with the initialize-era protocol versions only.
+
+    Why: over HTTP sandbox sessions are kept per MCP session (see `clients.py`); a 2026-era client
+    in "auto" mode reads this as a legacy advertisement and opens a session with `initialize`.
+    Not on stdio: there the one client is the identity, and a connection that answered discover
+    is locked to the 2026 era (initialize would be refused)."""
+
+    async def middleware(ctx, call_next):
+        result = await call_next(ctx)
+        if ctx.method == "server/discover" and isinstance(result, dict):
+            result = {**result, "supportedVersions": list(HANDSHAKE_PROTOCOL_VERSIONS)}
+        return result
+
+    return middleware
+
+
+@contextlib.asynccontextmanager
+async def _start_sandbox(startup: SandboxStartup, _server):
+    startup.start()  # in a thread; the transport (and under stdio, stdout) is ours by now
+    yield {}
+
+
+@dataclass
+class App:
+    """The MCP server and the parts the transports need: the runner (shutdown cancels its calls)
+    and the session table (a client's sessions go when its MCP session ends)."""
+
+    server: MCPServer
+    runner: SandboxRunner
+    sessions: SessionTable
+    startup: SandboxStartup
+
+
+def build_server(cfg: ServerConfig, sandbox: Sandbox | SandboxStartup, runner: SandboxRunner | None = None) -> MCPServer:
+    """The MCP server alone, with the three tools wired to `sandbox` (see `build_app`)."""
+    return build_app(cfg, sandbox, runner).server
+
+
+def build_app(cfg: ServerConfig, sandbox: Sandbox | SandboxStartup, runner: SandboxRunner | None = None,
+              token_verifier: "TokenVerifier | None" = None, auth: Any = None) -> App:
+    """Wire the three tools to `sandbox` (built, or being built by a `SandboxStartup`).
+
+    The caller owns (and closes) the sandbox. `token_verifier` and `auth` (SDK `AuthSettings`)
+    turn on bearer-token checks for HTTP."""
+    startup = sandbox if isinstance(sandbox, SandboxStartup) else SandboxStartup.ready(sandbox)
+    runner = runner or SandboxRunner(cfg.max_concurrency, cfg.concurrency_per_client)
+    table = SessionTable(lambda sid: startup.sandbox.reset(sid), max_sessions=cfg.max_sessions,
+                         per_client=cfg.sessions_per_client, idle_s=cfg.session_idle_s)
+    modules = tuple(Sandbox.allowed_modules)
     server = MCPServer(
         name="deepmath-sandbox",
         title="DeepMath Python sandbox",
@@ -120,10 +198,25 @@ def build_server(cfg: ServerConfig, sandbox: "Sandbox", runner: SandboxRunner | 
         ),
         version=_version(),
         log_level=cfg.log_level,
+        lifespan=lambda s: _start_sandbox(startup, s),
+        middleware=[_initialize_era_discover()] if cfg.transport == "http" else [],
+        token_verifier=token_verifier,
+        auth=auth,
     )
+
+    def client(ctx: Context) -> str | None:
+        rc = ctx.request_context
+        return client_of(cfg.transport, rc.protocol_version, ctx.headers)
+
+    async def sandbox_for(ctx: Context) -> Sandbox:
+        try:
+            return await startup.get(ctx)
+        except SandboxUnavailable as e:
+            raise ToolError(str(e)) from None
 
     async def run_python(
         code: Annotated[str, Field(description="Python source to execute")],
+        ctx: Context,
         session_id: Annotated[
             str | None,
             Field(
@@ -146,14 +239,36 @@ def build_server(cfg: ServerConfig, sandbox: "Sandbox", runner: SandboxRunner | 
         if effective > cfg.timeout_s:
             notice = f"timeout_s={timeout_s:g} exceeds the server maximum; clamped to {cfg.timeout_s:g} s."
             effective = cfg.timeout_s
+        who = client(ctx)
+        sb = await sandbox_for(ctx)
+        sid, lost = None, False
+        if session_id is not None:
+            if who is None:
+                raise ToolError(
+                    "session_id needs a client identity: connect with an MCP session (initialize) or a "
+                    "bearer token; without session_id every call runs in a fresh interpreter"
+                )
+            try:
+                sid, lost = table.use(who, session_id)
+            except SessionsFull as e:
+                raise ToolError(str(e)) from None
 
         def work(cancel):
-            return sandbox.run(code, session_id=session_id, timeout_s=effective, cancel=cancel)
+            return sb.run(code, session_id=sid, timeout_s=effective, cancel=cancel)
 
-        result, queue_ms = await runner.run(work)
-        out = RunPythonResult(**result.model_dump(), timeout_s=effective, queue_ms=round(queue_ms, 3), notice=notice)
-        log.debug("run_python session=%s status=%s %.1f ms (queued %.1f ms)", session_id, out.status,
-                  out.duration_ms, queue_ms)
+        try:
+            result, queue_ms = await until_disconnect(
+                ctx.request_context.request, lambda: runner.run(work, client=who or ""))
+        except (RunnerClosed, ClientGone) as e:
+            raise ToolError(str(e)) from None
+        finally:
+            if sid is not None:
+                table.touch(who, session_id)
+        fields = result.model_dump()
+        fields["session_reset"] = fields["session_reset"] or lost
+        out = RunPythonResult(**fields, timeout_s=effective, queue_ms=round(queue_ms, 3), notice=notice)
+        log.debug("run_python client=%s session=%s status=%s %.1f ms (queued %.1f ms)", who, session_id,
+                  out.status, out.duration_ms, queue_ms)
         # The text block is exactly ExecResult.render() (the agent feeds it to its model verbatim);
         # what the server changed is reported in the structured fields (`notice`, `timeout_s`).
         return CallToolResult(
@@ -164,13 +279,16 @@ def build_server(cfg: ServerConfig, sandbox: "Sandbox", runner: SandboxRunner | 
 
     async def reset_session(
         session_id: Annotated[str, Field(description="the session to clear", pattern=SESSION_ID_PATTERN)],
+        ctx: Context,
     ) -> SessionResetResult:
         """Forget a session's variables and free its sandbox instance.
 
         The next run_python call with this id starts from a fresh interpreter. Resetting an id
         that has no live session is not an error.
         """
-        existed = await runner.run_short(lambda: sandbox.reset(session_id))
+        who = client(ctx)
+        await sandbox_for(ctx)
+        existed = who is not None and table.reset(who, session_id)
         return SessionResetResult(session_id=session_id, existed=bool(existed))
 
     def list_allowed_modules() -> Annotated[CallToolResult, list[str]]:
@@ -214,4 +332,4 @@ def build_server(cfg: ServerConfig, sandbox: "Sandbox", runner: SandboxRunner | 
             open_world_hint=False,
         ),
     )
-    return server
+    return App(server=server, runner=runner, sessions=table, startup=startup)

@@ -8,7 +8,9 @@ client owns its server.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +22,8 @@ import pytest
 from support.net import free_port
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 # Limits used by the shared servers: a long maximum so client-side cancellation is observable,
 # a small memory cap so memory bombs end quickly, and a concurrency cap below the load we send.
@@ -44,7 +48,7 @@ def sandbox_prepared() -> None:
 class HttpServer:
     """A `deepmath-mcp --transport http` subprocess listening on a free local port."""
 
-    def __init__(self, *flags: str):
+    def __init__(self, *flags: str, env: dict[str, str] | None = None, ready_timeout_s: float = 120):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.stderr_path = f"/tmp/deepmath-mcp-test-{self.port}.log"
@@ -52,8 +56,10 @@ class HttpServer:
         self.proc = subprocess.Popen(
             server_command("--transport", "http", "--port", str(self.port), *flags),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # its own process group: kill_group() also ends a snapshot build
         )
-        self._wait_ready(timeout_s=120)
+        self._wait_ready(timeout_s=ready_timeout_s)
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -65,8 +71,9 @@ class HttpServer:
                 return
             except OSError:
                 time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not listen within {timeout_s} s: {self.log()}")
+        log = self.log()
+        self.kill_group()
+        raise RuntimeError(f"server did not listen within {timeout_s} s: {log}")
 
     def log(self) -> str:
         with open(self.stderr_path, "rb") as f:
@@ -74,6 +81,25 @@ class HttpServer:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, *flags: str, **kw) -> Iterator[HttpServer]:
+        """A server for a module's tests, stopped afterwards; it must survive them."""
+        server = cls(*flags, **kw)
+        try:
+            yield server
+            assert server.alive(), f"the server died during the tests: {server.log()}"
+        finally:
+            server.stop()
+
+    def kill_group(self) -> None:
+        """SIGKILL the server and anything it started (a snapshot build's subprocess)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self._stderr.close()
+        os.unlink(self.stderr_path)
 
     def stop(self) -> bytes:
         """Stop the server; return what it wrote to stdout (must be nothing under HTTP)."""
@@ -95,6 +121,14 @@ def http_server(sandbox_prepared) -> Iterator[HttpServer]:
     assert server.alive(), f"the server died during the tests: {server.log()}"
     out = server.stop()
     assert out == b"", f"the HTTP server wrote to stdout: {out[:500]!r}"
+
+
+def http_client(url: str, token: str | None = None, **kw) -> Client:
+    """An SDK client for `url`, sending `Authorization: Bearer <token>` when a token is given."""
+    if token is None:
+        return Client(url, **kw)
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    return Client(streamable_http_client(url, http_client=http), **kw)
 
 
 def stdio_params(*flags: str) -> StdioServerParameters:
@@ -119,3 +153,24 @@ def connect(request, sandbox_prepared):
             yield client
 
     return _connect
+
+
+@pytest.fixture(scope="module")
+def module_server(request, sandbox_prepared) -> Iterator[HttpServer]:
+    """An HTTP server of the test module's own, started with its `MODULE_SERVER_FLAGS` (and
+    `MODULE_SERVER_ENV`, if set)."""
+    env = getattr(request.module, "MODULE_SERVER_ENV", None)
+    with HttpServer.running(*request.module.MODULE_SERVER_FLAGS, env=env) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def make_http_server(sandbox_prepared):
+    """`make_http_server(*flags, env=...)`: start an extra HTTP server (the caller stops it)."""
+    return HttpServer
+
+
+@pytest.fixture(scope="session")
+def sdk_client():
+    """`sdk_client(url, token=None, **kw)`: an SDK `Client` for an HTTP server (see `http_client`)."""
+    return http_client

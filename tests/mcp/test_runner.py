@@ -65,3 +65,78 @@ async def test_cap_limits_concurrent_snippets(sandbox):
             tg.start_soon(runner.run, work)
     assert peak == 2
     assert runner.stats.completed == 6
+
+
+async def test_free_slots_go_to_the_client_with_the_fewest_running():
+    """Scheduling alone, with plain blocking functions: a burst from one client neither takes the
+    slots beyond its share nor queues ahead of a client that arrives later."""
+    runner = SandboxRunner(max_concurrency=2, per_client=2)
+    release = threading.Event()
+    order: list[str] = []
+
+    def blocker(name: str):
+        def fn(cancel: threading.Event):
+            order.append(name)
+            release.wait(5)
+            return name
+        return fn
+
+    async with anyio.create_task_group() as tg:
+        for i in range(4):  # the burst: two run, two wait
+            tg.start_soon(runner.run, blocker(f"burst{i}"), "burst")
+        await anyio.sleep(0.2)
+        tg.start_soon(runner.run, blocker("polite"), "polite")
+        await anyio.sleep(0.2)
+        assert runner.stats.running == 2 and runner.stats.waiting == 3
+        release.set()
+    # The polite client, queued last, got the first slot that freed (it held none).
+    assert order[:2] == ["burst0", "burst1"] and order[2] == "polite", order
+
+
+async def test_a_client_never_holds_more_than_its_share():
+    runner = SandboxRunner(max_concurrency=4, per_client=2)
+    release = threading.Event()
+    peak: dict[str, int] = {}
+    live: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def fn_for(client: str):
+        def fn(cancel: threading.Event):
+            with lock:
+                live[client] = live.get(client, 0) + 1
+                peak[client] = max(peak.get(client, 0), live[client])
+            release.wait(0.2)
+            with lock:
+                live[client] -= 1
+        return fn
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(6):
+            tg.start_soon(runner.run, fn_for("a"), "a")
+        await anyio.sleep(0.05)
+        for _ in range(2):
+            tg.start_soon(runner.run, fn_for("b"), "b")
+    assert peak == {"a": 2, "b": 2}
+
+
+async def test_close_refuses_queued_calls_and_interrupts_running_ones(sandbox):
+    from mcp_server.runner import RunnerClosed
+
+    runner = SandboxRunner(max_concurrency=1)
+    results: list[object] = []
+
+    async def call():
+        try:
+            r, _ = await runner.run(lambda cancel: sandbox.run("while True: pass", cancel=cancel))
+            results.append(r.error.type)
+        except RunnerClosed:
+            results.append("refused")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        tg.start_soon(call)
+        await anyio.sleep(0.5)
+        runner.close()
+    assert sorted(results) == ["Cancelled", "refused"]
+    with pytest.raises(RunnerClosed):
+        await runner.run(lambda cancel: None)

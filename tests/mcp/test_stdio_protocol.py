@@ -28,12 +28,17 @@ def test_stdout_is_only_json_rpc_frames(sandbox_prepared):
         proc.stdin.flush()
 
     def receive() -> dict:
-        line = proc.stdout.readline()
-        assert line, f"server closed stdout; stderr: {proc.stderr.read()[-2000:]}"
-        frame = json.loads(line)  # anything that is not a JSON frame fails here
-        assert frame["jsonrpc"] == "2.0"
-        frames.append(frame)
-        return frame
+        """The next response; notifications before it (e.g. "the sandbox is being prepared") are
+        checked as frames and skipped."""
+        while True:
+            line = proc.stdout.readline()
+            assert line, f"server closed stdout; stderr: {proc.stderr.read()[-2000:]}"
+            frame = json.loads(line)  # anything that is not a JSON frame fails here
+            assert frame["jsonrpc"] == "2.0"
+            frames.append(frame)
+            if "id" in frame:
+                return frame
+            assert frame["method"].startswith("notifications/"), frame
 
     try:
         send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
