@@ -64,6 +64,8 @@ class RecipeConfig:
     seed: int = _f(1, "evaluation seed (the same for every row)")
     test_shard: str | None = _f("0/2", "score this shard of nano-test (i/n: every n-th problem; 0/2 = 2 of the 4 "
                                        "problems per family); none = all of it")
+    val_checkpoints: bool = _f(False, "also score intermediate GRPO checkpoints on nano-val (on a CPU each costs "
+                                      "about as much as an evaluation row)")
     val_shard: str | None = _f("0/4", "shard of nano-val used to choose the shipped checkpoint")
     eval_concurrency: int = _f(16, "trajectories generated together in the evaluation rows (the local engine "
                                    "batches them)")
@@ -195,9 +197,10 @@ class Recipe:
     def choose(self, sft_dir: Path, grpo_dir: Path) -> tuple[Path, dict[str, float]]:
         """The GRPO checkpoint (or final adapter) with the best mean@k on nano-val; SFT if none beats it."""
         candidates = {"sft": sft_dir, "grpo": grpo_dir}
-        for ck in sorted(grpo_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])):
-            if (ck / "adapter_config.json").is_file():
-                candidates[f"grpo-{ck.name}"] = ck
+        if self.cfg.val_checkpoints:  # intermediate GRPO checkpoints too (each costs one nano-val run)
+            for ck in sorted(grpo_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[:-1]:
+                if (ck / "adapter_config.json").is_file():
+                    candidates[f"grpo-{ck.name}"] = ck
         val: dict[str, float] = {}
         for name, path in candidates.items():
             run = self.evaluate(f"val-{name}", "nano-val", adapter=path, mode="agent", prompt=self.cfg.prompt_version,
