@@ -8,7 +8,8 @@ import importlib.util
 import pytest
 from rich.console import Console
 
-from agent_client.cli import DEFAULT_BASE_URL, _probe, main
+from agent_client.cli import main
+from agent_client.setup import DEFAULT_BASE_URL, _probe
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ def test_no_flags_falls_back_to_the_converted_smollm2(tmp_path, monkeypatch):
     assert "SmolLM2-135M-Instruct" in notes and "Intel/deepmath-v1" in notes  # the one-line notice
     ckpt = tmp_path / "models" / "smollm2-135m-instruct"
     assert (ckpt / "model.safetensors").is_file() and (ckpt / "tokenizer.json").is_file()
-    assert "smollm2-135m-instruct (local)" in out and "tokens 6 model" in out
+    assert "smollm2-135m-instruct (local" in out and "tokens 6 model" in out
 
     # second run: the cached checkpoint is reused (no conversion message)
     err2 = Console(record=True, width=120, force_terminal=False, stderr=True)
