@@ -105,8 +105,10 @@ class Recipe:
             fh.write(line + "\n")
 
     def sh(self, stage: str, argv: list[str], threads: int) -> None:
+        # MALLOC_ARENA_MAX: the first GRPO run here was OOM-killed at 20 GB RSS after 15 steps; per-thread
+        # malloc arenas (generation runs in worker threads) fragmenting is the suspect (not yet confirmed)
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-               "TOKENIZERS_PARALLELISM": "false"}
+               "TOKENIZERS_PARALLELISM": "false", "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
         self.say(f"{stage}: {' '.join(argv)}  (OMP_NUM_THREADS={threads})")
         t0 = time.perf_counter()
         with (self.out / f"{stage}.log").open("a") as log:
