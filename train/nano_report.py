@@ -45,6 +45,13 @@ def table(runs: list[Any], scores: list[Any]) -> list[str]:
     return lines
 
 
+def common_problems(runs: list[Any]) -> list[Any]:
+    """The runs restricted to the problems every one of them finished, so every row is scored on the same
+    items (rows may come from different shards, or be cut short; the paired differences need this too)."""
+    ids = set.intersection(*({p.id for p in r.problems} for r in runs))
+    return [r.model_copy(update={"problems": [p for p in r.problems if p.id in ids]}) for r in runs]
+
+
 def write_report(recipe: Any, runs: dict[str, list[Path]], *, val: dict[str, float], chosen: Path) -> dict[str, Any]:
     from eval.plot import accuracy_vs_length
     from eval.records import read_run
@@ -59,11 +66,12 @@ def write_report(recipe: Any, runs: dict[str, list[Path]], *, val: dict[str, flo
     for dataset, paths in runs.items():
         if not paths:
             continue
-        loaded = [read_run(p) for p in paths]
+        loaded = common_problems([read_run(p) for p in paths])
         scores = score_runs(loaded)
         all_runs += loaded
         all_scores += scores
-        md += [f"### {dataset}", "", *table(loaded, scores), ""]
+        md += [f"### {dataset}", "", f"{scores[0].problems} problems, each finished by every row (rows are compared "
+               "on the same items).", "", *table(loaded, scores), ""]
         by_key = {_row_key(p): r for p, r in zip(paths, loaded)}
         deltas = {}
         for base, other, what in PAIRS:
