@@ -17,7 +17,7 @@ ROW_NAMES = {
     "b-base-agent-fewshot": "(b) base + agent, few-shot",
     "c-sft-plain": "(c) SFT no-tool control, plain",
     "d-sft-agent": "(d) SFT, agent",
-    "e-sft-grpo-agent": "(e) SFT + GRPO, agent = DeepMath-nano",
+    "e-sft-grpo-agent": "(e) SFT + GRPO, agent",
 }
 PAIRS = [("c-sft-plain", "d-sft-agent", "tool vs no-tool at the same budget (d − c)"),
          ("d-sft-agent", "e-sft-grpo-agent", "GRPO over SFT (e − d)"),
@@ -34,13 +34,13 @@ def _row_key(path: Path) -> str:
 
 def table(runs: list[Any], scores: list[Any]) -> list[str]:
     k = scores[0].samples_per_problem if scores else 0
-    lines = [f"| row | problems | mean@{k} % [95% CI] | maj@{k} % | pass@{k} % | model tokens | tool calls / problem "
+    lines = [f"| row | problems | mean@{k} % [95% CI] | maj@{k} % | pass@{k} % | model tokens | tool calls / sample "
              "| tool error % | wall s / problem |", "|---|---|---|---|---|---|---|---|---|"]
     for run, s in zip(runs, scores):
         top = max(s.pass_at)
         lines.append(f"| {ROW_NAMES.get(_row_key(Path(run.path)), run.label)} | {s.problems} | "
                      f"{_pct(s.mean.value)} [{_pct(s.mean.lo)}, {_pct(s.mean.hi)}] | {_pct(s.maj.value)} | "
-                     f"{_pct(s.pass_at[top].value)} | {s.mean_model_tokens:.0f} | {s.tool_calls_per_problem:.2f} | "
+                     f"{_pct(s.pass_at[top].value)} | {s.mean_model_tokens:.0f} | {s.tool_calls_per_sample:.2f} | "
                      f"{_pct(s.tool_error_rate)} | {s.wall_s_per_problem:.1f} |")
     return lines
 
@@ -60,7 +60,7 @@ def write_report(recipe: Any, runs: dict[str, list[Path]], *, val: dict[str, flo
     out: Path = recipe.out
     md = ["## Results", "",
           "Produced by `deepmath-train recipe` (train/recipe.py); every figure below is read from the run files "
-          f"in `{out}/eval/`. Test split = `nano-test`: phrasings and number ranges never seen in training.", ""]
+          f"in `{out.name}/eval/`. Test split = `nano-test`: phrasings and number ranges never seen in training.", ""]
     summary: dict[str, Any] = {"val_mean": val, "chosen": chosen.name, "datasets": {}}
     all_runs, all_scores = [], []
     for dataset, paths in runs.items():
