@@ -175,7 +175,7 @@ def test_each_turn_is_rendered_once_even_when_taller_than_the_screen(scripted, t
 def test_ctrl_c_keeps_what_was_shown_and_a_second_exits_at_once(tok, tiny_model_dir, tmp_path):
     """Ctrl-C in the middle of the first turn: the text streamed so far stays on screen, the run says it
     stopped, exit code 130. A second Ctrl-C while the first is being handled exits at once."""
-    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
 
     handler = ScriptedCompletions(tok, step_policy(LONG_TURN))
     with ScriptedOpenAIServer(handler, delay_s=0.2) as srv:  # ~5 requests a second: slow enough to interrupt

@@ -30,7 +30,7 @@ def _both(flags: list[str], tmp_path: Path):
 
 
 def test_both_clis_build_the_same_config_from_the_same_flags(tok, tiny_model_dir, tmp_path):
-    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer, step_policy
 
     handler = ScriptedCompletions(tok, step_policy(["x"]), max_model_len=2100)
     with ScriptedOpenAIServer(handler) as srv:

@@ -130,12 +130,12 @@ def test_agent_samples_and_eval_score_name_the_same_majority(tmp_path, tiny_mode
     from agent_client import Trajectory
     from agent_client.cli import main as agent_main
     from agent_client.cli import report
-    from agent_client.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
+    from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
     from eval.cli import main as eval_main
     from eval.datasets import Problem
     from eval.metrics import majority_answer
     from eval.records import RunHeader, read_run
-    from eval.runner import grade_problem
+    from eval.runner import grade_problem, sample_line
 
     counter, lock = itertools.count(), threading.Lock()
 
@@ -161,13 +161,14 @@ def test_agent_samples_and_eval_score_name_the_same_majority(tmp_path, tiny_mode
     agent_answer = line.split("majority answer ")[1].split()[0]
     assert "3/5 votes" in line
 
-    rec = grade_problem(Problem(id="half", problem="What is one half?", answer="\\frac{1}{2}"), trajs, 1.0)
+    lines = [sample_line("half", j, None, t) for j, t in enumerate(trajs)]
+    rec = grade_problem(Problem(id="half", problem="What is one half?", answer="\\frac{1}{2}"), lines, 1.0)
     header = RunHeader(dataset="half", dataset_size=1, samples=5, mode="plain", model="scripted", engine="openai",
                        tokenizer=str(tiny_model_dir), prompt_version="v1", sampling={}, budgets={}, concurrency=5)
     run = tmp_path / "run.jsonl"
-    run.write_text(header.model_dump_json() + "\n" + rec.model_dump_json() + "\n")
+    run.write_text("".join(x.model_dump_json() + "\n" for x in (header, *lines, rec)))
     out = Console(file=io.StringIO(), record=True, width=200, color_system=None)
-    assert eval_main(["score", str(run), "--format", "json"], console=out, err=out) == 0
+    assert eval_main(["score", str(run), "--format", "json"], console=out, err=out) == 0, out.export_text()
     scored = json.loads(out.export_text())
     assert scored[0]["score"]["maj"]["value"] == 1.0  # maj@k graded the 1/2 cluster: right
     assert majority_answer(read_run(run).problems[0]) == agent_answer
