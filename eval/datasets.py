@@ -247,6 +247,12 @@ def champ_answer(raw: str) -> str:
 def _closed_form_number(answer: str) -> bool:
     from eval.grading import parse_gold
 
+    import re
+
+    # a letter outside a LaTeX command is a variable or a word ("2^floor(n/2)*floor(n/2)!"): math-verify's
+    # extraction can still pull a number out of such text, which would make a wrong gold look gradable
+    if re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", answer)):
+        return False
     parsed = parse_gold(answer)
     return bool(parsed) and hasattr(parsed[0], "free_symbols") and not parsed[0].free_symbols \
         and bool(getattr(parsed[0], "is_number", False))
