@@ -93,7 +93,9 @@ def test_sigint_with_the_local_engine_does_not_wait_for_generation(tmp_path, tin
     stopped_after = time.monotonic() - t0
     err = " ".join(proc.stderr.read().split())  # unwrap the console's 80-column lines
     assert rc == 130, err[-3000:]
-    assert "abandoned after 1.5 s" in err and f"{out} holds 0 finished problems" in err, err[-3000:]
+    # the batched local backend ends a cancelled caller's row at once, so the stop is clean; a generate call
+    # that would not end is abandoned after 1.5 s instead (either way nothing unfinished is written)
+    assert f"{out} holds 0 finished problems" in err, err[-3000:]
     assert stopped_after < 15, stopped_after
     assert read_run(out).header.samples == 2  # the file is intact and resumable
 
@@ -108,5 +110,6 @@ def test_second_sigint_exits_at_once(tmp_path, tiny_model_dir):
     proc.send_signal(signal.SIGINT)
     rc = proc.wait(timeout=20)
     err = " ".join(proc.stderr.read().split())  # unwrap the console's 80-column lines
-    assert rc == 130 and "second interrupt: exiting now" in err, err[-3000:]
+    # either the second interrupt found the first still stopping, or the first had already stopped cleanly
+    assert rc == 130 and ("second interrupt: exiting now" in err or "stopped: interrupted" in err), err[-3000:]
     assert "abandoned" not in err  # it did not wait for the grace period
