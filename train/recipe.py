@@ -29,15 +29,12 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from train.config import _f
 from train.sft import ADAPTER_META
-
-
-def _f(default: Any, help: str) -> Any:  # noqa: A002
-    return field(default=default, metadata={"help": help})
 
 
 @dataclass

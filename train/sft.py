@@ -19,17 +19,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from train.config import _f
 
 log = logging.getLogger(__name__)
 
 ADAPTER_META = "deepmath_adapter.json"
-
-
-def _f(default: Any, help: str) -> Any:  # noqa: A002 - HfArgumentParser reads metadata["help"]
-    return field(default=default, metadata={"help": help})
 
 
 @dataclass
@@ -58,6 +56,7 @@ class SFTStageConfig:
     lora_alpha: int = _f(32, "LoRA alpha")
     lora_dropout: float = _f(0.05, "LoRA dropout")
     lora_target_modules: str = _f("all-linear", "'all-linear' or comma-separated module names")
+    use_rslora: bool = _f(False, "rank-stabilised LoRA scaling (alpha / sqrt(r))")
     seed: int = _f(0, "seed for the data order and LoRA init (the problems are seeded by the generator)")
     save_steps: int = _f(25, "checkpoint every N steps (resume with --resume)")
     resume: bool = _f(True, "resume from the newest checkpoint in --output-dir if there is one")
@@ -149,16 +148,6 @@ def sft_args(cfg: SFTStageConfig) -> Any:
     )
 
 
-def lora_config(cfg: SFTStageConfig) -> Any:
-    from peft import LoraConfig
-
-    targets: Any = cfg.lora_target_modules
-    if targets != "all-linear":
-        targets = [t.strip() for t in targets.split(",") if t.strip()]
-    return LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                      target_modules=targets, bias="none", task_type="CAUSAL_LM")
-
-
 def build_trainer(cfg: SFTStageConfig, *, model: Any = None, tokenizer: Any = None,
                   rows: list[dict[str, list[int]]] | None = None) -> Any:
     """The SFTTrainer for this stage (nothing trained yet). Tests pass a tiny model and rows."""
@@ -166,6 +155,8 @@ def build_trainer(cfg: SFTStageConfig, *, model: Any = None, tokenizer: Any = No
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTTrainer
+
+    from train.trainer import lora_config
 
     args = sft_args(cfg)
     name = base_model(cfg) if model is None or tokenizer is None else cfg.model
@@ -178,7 +169,7 @@ def build_trainer(cfg: SFTStageConfig, *, model: Any = None, tokenizer: Any = No
     if rows is None:
         rows = build_traces(cfg, tokenizer)
     return SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                      peft_config=lora_config(cfg))
+                      peft_config=lora_config(cfg))  # the GRPO stage's LoRA builder, same fields
 
 
 def write_adapter_meta(out: Path, *, base: str, prompt_version: str, mode: str, recipe: dict[str, Any]) -> Path:
