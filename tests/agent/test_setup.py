@@ -67,13 +67,14 @@ def test_the_shared_flags_are_declared_once():
                                                                                                  "concurrency"}}
 
 
-def _children_environ() -> list[dict[str, str]]:
-    """The environments of this process's child processes (Linux /proc)."""
+def _children_environ(*cmd_has: str) -> list[dict[str, str]]:
+    """The environments of this process's child processes whose command line holds one of `cmd_has` (Linux /proc).
+    Filtered by command line because other tests' processes can still be children of this one."""
     envs = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == os.getpid():
+            if ppid == os.getpid() and any(c in (stat.parent / "cmdline").read_bytes().decode() for c in cmd_has):
                 raw = (stat.parent / "environ").read_bytes()
                 envs.append(dict(kv.split("=", 1) for kv in raw.decode().split("\0") if "=" in kv))
         except (OSError, ValueError, IndexError):
@@ -100,7 +101,7 @@ def test_spawned_sandbox_server_gets_the_settings(monkeypatch, tmp_path):
     async def main():
         with open(tmp_path / "server.log", "w+") as errlog:
             async with make_executor(args, errlog) as ex:
-                envs = [e for e in _children_environ() if "DEEPMATH_CACHE" in e or "PATH" in e]
+                envs = _children_environ("deepmath-mcp", "mcp_server")
                 result = await ex.run("print(6 * 7)", "s1")
             return envs, result
 

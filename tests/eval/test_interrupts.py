@@ -76,10 +76,12 @@ def test_sigint_keeps_every_finished_sample_and_resume_runs_only_the_rest(tmp_pa
 
 
 def _local_run(tiny_model_dir, out: Path) -> subprocess.Popen:
-    # plain mode, a budget the random model never ends early: every generate call takes long
+    # plain mode and greedy decoding: the random model then repeats one token and never emits EOS (sampled, it
+    # draws EOS about once per thousand tokens, and a fast machine finished the run before the signal), so
+    # every generate call runs to the 4096-token context window
     return _start(["--dataset", "champ", "--limit", "2", "--samples", "2", "--mode", "plain", "--engine", "local",
                    "--model", str(tiny_model_dir), "--max-tokens", "20000", "--max-tokens-per-step", "20000",
-                   "--out", str(out), "-q"])
+                   "--temperature", "0", "--out", str(out), "-q"])
 
 
 def test_sigint_with_the_local_engine_does_not_wait_for_generation(tmp_path, tiny_model_dir):
