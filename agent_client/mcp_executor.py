@@ -12,6 +12,7 @@ response is not what the tool contract says — raises `AgentError`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -22,17 +23,19 @@ from typing import Any, TextIO
 
 import anyio
 from mcp import Client, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 from agent_client.interfaces import AgentError, ToolResult
-
-STATUSES = ("ok", "error", "timeout", "memory", "crashed")
+from mcp_server.auth import TOKEN_ENV, load_token
+from wasm_sandbox.result import STATUSES
 CLOSE_TIMEOUT_S = 5.0  # closing the connection, also when the caller was cancelled
 # What a spawned server must see of our environment beyond the SDK's default few (PATH, HOME, ...):
 # where the snapshot cache is, thread counts, temp folder, hub/wasmtime settings. Not API keys.
 CHILD_ENV_NAMES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS",
                    "TOKENIZERS_PARALLELISM", "TMPDIR", "XDG_CACHE_HOME", "VIRTUAL_ENV", "PYTHONPATH")
 CHILD_ENV_PREFIXES = ("DEEPMATH_", "WASMTIME_", "HF_")
-CHILD_ENV_SECRETS = ("DEEPMATH_API_KEY", "HF_TOKEN")
+CHILD_ENV_SECRETS = ("DEEPMATH_API_KEY", "HF_TOKEN", TOKEN_ENV)
 
 
 def child_env() -> dict[str, str]:
@@ -45,8 +48,9 @@ class McpExecutor:
     """Use as `async with McpExecutor.stdio([...]) as ex` or `async with McpExecutor.http(url) as ex`."""
 
     def __init__(self, server: StdioServerParameters | str, *, call_timeout_s: float = 300.0,
-                 describe: str | None = None, errlog: TextIO | None = None):
+                 describe: str | None = None, errlog: TextIO | None = None, token: str | None = None):
         self._server = server
+        self._token = token  # HTTP only: sent as `Authorization: Bearer <token>`
         self.call_timeout_s = call_timeout_s
         self.describe = describe or (server if isinstance(server, str) else shlex.join([server.command, *server.args]))
         self.errlog = errlog  # where a stdio server's stderr goes (default: ours)
@@ -67,9 +71,15 @@ class McpExecutor:
                    **kw)
 
     @classmethod
-    def http(cls, url: str = "http://127.0.0.1:8765/mcp", **kw: Any) -> McpExecutor:
-        """Connect to a running server's streamable HTTP endpoint."""
-        return cls(url, **kw)
+    def http(cls, url: str = "http://127.0.0.1:8765/mcp", *, token_file: str | os.PathLike | None = None,
+             **kw: Any) -> McpExecutor:
+        """Connect to a running server's streamable HTTP endpoint.
+
+        The bearer token, if the server wants one, is read the way the server reads its own
+        (`mcp_server.auth.load_token`): the first line of `token_file`, else `$DEEPMATH_MCP_TOKEN`."""
+        from pathlib import Path
+
+        return cls(url, token=load_token(Path(token_file) if token_file else None), **kw)
 
     async def __aenter__(self) -> McpExecutor:
         self._closing = anyio.Event()
@@ -107,10 +117,15 @@ class McpExecutor:
         with anyio.CancelScope() as self._shield:
             try:
                 target: Any = self._server
+                http = None
                 if isinstance(target, StdioServerParameters):  # a Transport: Client enters it
                     # (the SDK's default errlog is the sys.stderr of when mcp was imported, maybe closed since)
                     target = stdio_client(target, errlog=self.errlog or sys.stderr)
-                async with Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
+                elif self._token is not None:  # the SDK's own HTTP client settings, plus the header
+                    http = create_mcp_http_client(headers={"Authorization": f"Bearer {self._token}"})
+                    target = streamable_http_client(target, http_client=http)
+                async with http or contextlib.nullcontext(), \
+                        Client(target, mode="legacy", read_timeout_seconds=self.call_timeout_s) as client:
                     self._client = client
                     started = True
                     self._shield.shield = True

@@ -124,6 +124,9 @@ def add_engine_args(p: argparse.ArgumentParser, *, seed_help: str = "base seed (
     x = g.add_mutually_exclusive_group()
     x.add_argument("--mcp-url", help="streamable HTTP endpoint of a running deepmath-mcp")
     x.add_argument("--mcp-command", help="command that starts an MCP server on stdio (default: deepmath-mcp)")
+    g.add_argument("--mcp-token-file", default=None,
+                   help="with --mcp-url: a file whose first line is the server's bearer token "
+                        "(default: $DEEPMATH_MCP_TOKEN, if set)")
     g.add_argument("--tool-timeout", type=number(0.0, low_open=True), default=None, help="seconds per snippet")
     add_debug(p)
     add_version(p)
@@ -152,6 +155,15 @@ def check_engine_args(p: argparse.ArgumentParser, ns: argparse.Namespace) -> Non
     for flag, value in (("--model", ns.model if local else None), ("--tokenizer", ns.tokenizer)):
         if value is not None and not Path(value).expanduser().is_dir() and not HUB_ID.fullmatch(value):
             p.error(f"{flag} {value}: no such folder")
+    if ns.mcp_token_file is not None:
+        from mcp_server.auth import AuthConfigError, load_token
+
+        if not ns.mcp_url:
+            p.error("--mcp-token-file goes with --mcp-url (a spawned stdio server needs no token)")
+        try:
+            load_token(Path(ns.mcp_token_file).expanduser())
+        except AuthConfigError as exc:
+            p.error(str(exc).replace("--auth-token-file", "--mcp-token-file"))
     if ns.mcp_command is not None:
         try:
             argv = shlex.split(ns.mcp_command)
@@ -303,7 +315,7 @@ def make_executor(args: argparse.Namespace, errlog: Any) -> McpExecutor | None:
     if args.mode == "plain":
         return None
     if args.mcp_url:
-        return McpExecutor.http(args.mcp_url)
+        return McpExecutor.http(args.mcp_url, token_file=args.mcp_token_file)
     if args.mcp_command:
         return McpExecutor.stdio(shlex.split(args.mcp_command), errlog=errlog)
     exe = shutil.which("deepmath-mcp")

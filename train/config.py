@@ -68,7 +68,8 @@ class TrainConfig:
                                                  "default: prompt + --max-tokens + tool output room")
     mcp_command: str = _f("deepmath-mcp", "command that starts the sandbox MCP server over stdio")
     mcp_url: str | None = _f(None, "use a running MCP server at this streamable-HTTP URL instead of "
-                                   "spawning --mcp-command (e.g. http://127.0.0.1:8765/mcp)")
+                                   "spawning --mcp-command (e.g. http://127.0.0.1:8765/mcp); its bearer "
+                                   "token, if any, from $DEEPMATH_MCP_TOKEN")
     rollout_concurrency: int = _f(64, "trajectories run concurrently per rollout batch")
     max_dropped_fraction: float = _f(0.5, "stop training when more than this fraction of a batch's rollouts "
                                           "fail (backend or MCP failure); failed rollouts are dropped, "

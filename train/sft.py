@@ -44,7 +44,8 @@ class SFTStageConfig:
     prompt_version: str = _f("nano-v1", "prompt version the traces are made with (and the adapter is used with)")
     output_dir: str = _f("runs/nano/sft", "traces, checkpoints, the adapter and its metadata")
     mcp_command: str = _f("deepmath-mcp --log-level WARNING", "command that starts the sandbox MCP server (stdio)")
-    mcp_url: str | None = _f(None, "a running deepmath-mcp at this streamable-HTTP URL instead")
+    mcp_url: str | None = _f(None, "a running deepmath-mcp at this streamable-HTTP URL instead (its bearer "
+                                        "token, if any, from $DEEPMATH_MCP_TOKEN)")
     num_train_epochs: float = _f(1.0, "epochs over the kept traces (when --max-steps is -1)")
     max_steps: int = _f(-1, "optimizer steps; -1 = use --num-train-epochs")
     per_device_train_batch_size: int = _f(8, "sequences per micro-batch")

@@ -50,6 +50,37 @@ async def test_the_sdk_client_without_a_token_is_refused(module_server, sdk_clie
             await client.call_tool("run_python", {"code": "1"})
 
 
+async def test_the_agents_executor_sends_the_token(module_server, monkeypatch, tmp_path):
+    """McpExecutor.http reads the token as the server does: a file, else $DEEPMATH_MCP_TOKEN."""
+    from agent_client.interfaces import AgentError
+    from agent_client.mcp_executor import McpExecutor
+
+    monkeypatch.delenv("DEEPMATH_MCP_TOKEN", raising=False)
+    with pytest.raises(AgentError, match="could not connect"):
+        async with McpExecutor.http(module_server.url) as ex:
+            await ex.run("1", "s")
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    async with McpExecutor.http(module_server.url, token_file=token_file) as ex:
+        assert (await ex.run("6 * 7", "s")).result["value"] == "42"
+    monkeypatch.setenv("DEEPMATH_MCP_TOKEN", TOKEN)
+    async with McpExecutor.http(module_server.url) as ex:
+        assert (await ex.run("6 * 7", "s")).result["value"] == "42"
+    monkeypatch.setenv("DEEPMATH_MCP_TOKEN", "wrong-token-0123456789abcdef")
+    with pytest.raises(AgentError, match="could not connect"):
+        async with McpExecutor.http(module_server.url) as ex:
+            await ex.run("1", "s")
+
+
+def test_the_agent_cli_checks_its_token_file(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "agent_client.cli", "--mcp-token-file", str(tmp_path / "missing"),
+                        "--mcp-url", "http://127.0.0.1:9/mcp", "q"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "cannot read --mcp-token-file" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "agent_client.cli", "--mcp-token-file", str(tmp_path / "missing"), "q"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "goes with --mcp-url" in r.stderr
+
+
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mcp_server", "--transport", "http", *args],
                           capture_output=True, text=True, timeout=60, env=env)
