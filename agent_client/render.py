@@ -26,7 +26,8 @@ from agent_client.answer import THINK_CLOSE, THINK_OPEN, thinking_open
 from agent_client.trajectory import Trajectory
 from agent_client.vote import vote
 
-STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "memory": "yellow", "crashed": "red"}
+STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "memory": "yellow", "crashed": "red",
+                "busy": "yellow"}
 SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>")  # chat-template markers such as <|im_end|> are not prose
 
 

@@ -1,12 +1,17 @@
 """Sandbox benchmark: medians and ratios, all measured in this one run.
 
-    python benchmarks/sandbox.py [--n 30]
+    python benchmarks/sandbox.py [--n 30] [--baseline /path/to/other/checkout [--rounds 3]]
 
 Figures: fresh isolated call (trivial; a sympy integrate), warm session call, cold process start to
 first result (cache warm), RSS per extra live session, deadline overshoot (a loop, an unpatched
 sleep, a 100 MiB write), host RSS left after fresh 150 MB calls; baselines: a
 `python -c` subprocess doing the same sympy work (what a naive process sandbox costs) and
 in-process `exec` (the floor, no isolation at all).
+
+With `--baseline DIR` (another checkout with its own `.venv`, e.g. main before a change) only the
+call figures are measured, for this checkout and the baseline in alternating child processes
+(`--rounds` each), and printed as medians over rounds with their ratio to the baseline (issue 10:
+no regression above 10 %). Alternating series share whatever else the machine is doing.
 """
 
 from __future__ import annotations
@@ -39,10 +44,66 @@ def median_ms(fn, n: int) -> float:
     return statistics.median(samples)
 
 
+CALL_FIGURES = ("fresh isolated call, trivial", "fresh isolated call, sympy factor", "warm session call, trivial",
+                "warm session call, sympy integrate")
+
+
+def call_figures(n: int) -> dict[str, float]:
+    """The per-call figures, with only the API every version of the sandbox has."""
+    from wasm_sandbox import Limits, Sandbox
+
+    sb = Sandbox(Limits(pool_size=2))
+    assert sb.run(SYMPY).status == "ok"
+    time.sleep(0.5)  # let the pool fill
+    sb.run("a = 1", session_id="bench")
+    out = dict(zip(CALL_FIGURES, (median_ms(lambda: sb.run("1 + 1"), n), median_ms(lambda: sb.run(SYMPY), n),
+                                  median_ms(lambda: sb.run("a + 1", session_id="bench"), n * 10),
+                                  median_ms(lambda: sb.run(INTEGRATE, session_id="bench"), n))))
+    sb.close()
+    return out
+
+
+def compare(baseline: str, n: int, rounds: int) -> None:
+    import json
+    from pathlib import Path
+
+    base = Path(baseline).resolve()
+    python = base / ".venv" / "bin" / "python"
+    if not python.exists():
+        sys.exit(f"--baseline {baseline}: no .venv/bin/python there")
+    sides = {"this checkout": ([sys.executable], Path(__file__).resolve().parent.parent), "baseline": ([str(python)], base)}
+    got: dict[str, list[dict[str, float]]] = {k: [] for k in sides}
+    for r in range(rounds):
+        for side, (exe, cwd) in (sides.items() if r % 2 == 0 else reversed(sides.items())):
+            out = subprocess.run([*exe, __file__, "--core", "--n", str(n)], cwd=cwd, check=True, capture_output=True,
+                                 text=True, env={**os.environ, "PYTHONPATH": str(cwd)})
+            got[side].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"round {r + 1}/{rounds} {side}: " + ", ".join(f"{v:.2f}" for v in got[side][-1].values()), flush=True)
+    print(f"\nmedians over {rounds} rounds of {n} samples; load average {os.getloadavg()[0]:.1f}; baseline {base}")
+    width = max(map(len, CALL_FIGURES))
+    print(f"  {'figure':<{width}}  {'this ms':>9} {'baseline ms':>11} {'ratio':>6}")
+    for name in CALL_FIGURES:
+        mine = statistics.median(g[name] for g in got["this checkout"])
+        theirs = statistics.median(g[name] for g in got["baseline"])
+        print(f"  {name:<{width}}  {mine:9.2f} {theirs:11.2f} {mine / theirs:6.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=30, help="samples per figure")
-    n = ap.parse_args().n
+    ap.add_argument("--baseline", metavar="DIR", help="another checkout (with .venv) to compare the call figures with")
+    ap.add_argument("--rounds", type=int, default=3, help="with --baseline: alternating series per side")
+    ap.add_argument("--core", action="store_true", help=argparse.SUPPRESS)  # one series, as JSON (for --baseline)
+    args = ap.parse_args()
+    n = args.n
+    if args.core:
+        import json
+
+        print(json.dumps(call_figures(n)))
+        return
+    if args.baseline:
+        compare(args.baseline, n, args.rounds)
+        return
     from wasm_sandbox import Limits, Sandbox
 
     t = time.perf_counter()
