@@ -1,7 +1,7 @@
 """How much MCP costs on top of the sandbox, and how the server behaves under load.
 
     python benchmarks/mcp_server.py [--calls 300] [--seconds 4] [--server-concurrency 8]
-                                    [--baseline /path/to/other/checkout] [--round-trips-only]
+                                    [--baseline /path/to/other/checkout] [--round-trips-only] [--parts 2,3,4]
 
 Everything is measured in the same run, against a baseline taken in the same run:
 1. Round trip of a trivial `run_python` (warm session, and fresh instance) over stdio and over
@@ -354,7 +354,26 @@ async def amain(args) -> None:
         baseline_table(series, base)
     if args.round_trips_only:
         return
+    await load_parts(args, flags)
 
+
+async def load_parts(args, flags: list[str]) -> None:
+    """Parts 2-4 (each on a fresh server), or those named by --parts."""
+    parts = {int(x) for x in args.parts.split(",")} if args.parts else {2, 3, 4}
+    if 2 in parts:
+        await throughput_part(args, flags)
+    if 3 in parts:
+        await mixed_part(args, flags)
+    if 4 in parts:
+        print("\n== 4. server memory under 1,000 distinct sessions ==")
+        server = HttpServer(flags)
+        try:
+            await many_sessions(server, clients=16, sessions_each=63, alloc_mb=8)
+        finally:
+            server.stop()
+
+
+async def throughput_part(args, flags: list[str]) -> None:
     server = HttpServer(flags)
     try:
         print("\n== 2. throughput over HTTP (trivial calls, warm sessions) ==")
@@ -365,21 +384,15 @@ async def amain(args) -> None:
     finally:
         server.stop()
 
-    print("\n== 3. mixed load over HTTP: a quarter of calls are infinite loops ==")
-    slots = args.server_concurrency
-    server = HttpServer(flags)
-    try:
-        await mixed_load(server.url, clients=16, seconds=args.seconds * 2, slots=slots, loop_timeout=0.5)
-    finally:
-        server.stop()
 
-    print("\n== 4. server memory under 1,000 distinct sessions ==")
+async def mixed_part(args, flags: list[str]) -> None:
+    print("\n== 3. mixed load over HTTP: a quarter of calls are infinite loops ==")
     server = HttpServer(flags)
     try:
-        await many_sessions(server, clients=16, sessions_each=63, alloc_mb=8)
+        await mixed_load(server.url, clients=16, seconds=args.seconds * 2, slots=args.server_concurrency,
+                         loop_timeout=0.5)
     finally:
         server.stop()
-    print(f"\nmedian direct warm call {statistics.median(direct['session']):.2f} ms")
 
 
 def main() -> None:
@@ -389,7 +402,13 @@ def main() -> None:
     p.add_argument("--server-concurrency", type=int, default=8, help="the server's --max-concurrency")
     p.add_argument("--baseline", metavar="DIR", help="another checkout (with .venv) to compare part 1 against")
     p.add_argument("--round-trips-only", action="store_true", help="part 1 only")
-    anyio.run(amain, p.parse_args())
+    p.add_argument("--parts", metavar="2,3,4", help="run only these of parts 2-4 (no part 1)")
+    args = p.parse_args()
+    if args.parts:
+        flags = ["--max-concurrency", str(args.server_concurrency), "--log-level", "WARNING"]
+        anyio.run(load_parts, args, flags)
+    else:
+        anyio.run(amain, args)
 
 
 if __name__ == "__main__":
