@@ -92,7 +92,6 @@ class Recipe:
         self.cfg = cfg
         self.out = Path(cfg.out)
         self.log_path = self.out / "recipe.log"
-        self.timings: dict[str, float] = {}
 
     # -- plumbing --------------------------------------------------------------------------------------
     def say(self, msg: str) -> None:
@@ -110,9 +109,23 @@ class Recipe:
         t0 = time.perf_counter()
         with (self.out / f"{stage}.log").open("a") as log:
             code = subprocess.call(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
+        self.add_time(stage, time.perf_counter() - t0)
         if code != 0:
             raise RuntimeError(f"stage {stage} failed (exit {code}); see {self.out / (stage + '.log')}")
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Wall seconds per stage, summed over every invocation of this recipe folder (a resumed or
+        split run counts all its parts); kept in stage_seconds.json."""
+        path = self.out / "stage_seconds.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        times = self.timings
+        times[stage] = round(times.get(stage, 0.0) + seconds, 1)
+        tmp = self.out / "stage_seconds.json.tmp"
+        tmp.write_text(json.dumps(times, indent=2))
+        os.replace(tmp, self.out / "stage_seconds.json")
 
     @property
     def base(self) -> str:

@@ -54,7 +54,11 @@ def test_killed_sft_stage_resumes_from_its_checkpoint_and_is_not_rerun(tiny_mode
     meta = json.loads((sft / "deepmath_adapter.json").read_text())
     assert meta["prompt_version"] == "nano-v1" and meta["mode"] == "agent"
 
+    seconds = json.loads((out / "stage_seconds.json").read_text())
+    assert seconds["sft-agent"] > 0  # wall time is kept across invocations (the killed one had no chance)
+
     log_before = (out / "recipe.log").read_text()
     subprocess.run(_recipe(out, tiny_model_dir), env=env, check=True, capture_output=True, timeout=120)
     new = (out / "recipe.log").read_text()[len(log_before):]
     assert "sft-agent:" not in new  # finished: not started again
+    assert json.loads((out / "stage_seconds.json").read_text()) == seconds
