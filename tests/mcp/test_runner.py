@@ -77,13 +77,13 @@ async def test_free_slots_go_to_the_client_with_the_fewest_running():
     """Scheduling alone, with plain blocking functions: a burst from one client neither takes the
     slots beyond its share nor queues ahead of a client that arrives later."""
     runner = SandboxRunner(max_concurrency=2, per_client=2)
-    release = threading.Event()
+    release = {name: threading.Event() for name in ("burst0", "burst1", "burst2", "burst3", "polite")}
     order: list[str] = []
 
     def blocker(name: str):
         def fn(cancel: threading.Event):
             order.append(name)
-            release.wait(5)
+            release[name].wait(5)
             return name
         return fn
 
@@ -93,11 +93,13 @@ async def test_free_slots_go_to_the_client_with_the_fewest_running():
         await _until(lambda: len(order) == 2 and runner.stats.waiting == 2)
         tg.start_soon(runner.run, blocker("polite"), "polite")
         await _until(lambda: runner.stats.waiting == 3)
-        assert runner.stats.running == 2
-        release.set()
-    # The polite client, queued last, got the first slot that freed (it held none). The first two
-    # start in worker threads, so either may append first.
-    assert set(order[:2]) == {"burst0", "burst1"} and order[2] == "polite", order
+        assert runner.stats.running == 2 and set(order) == {"burst0", "burst1"}
+        release[order[0]].set()  # exactly one slot frees
+        await _until(lambda: len(order) == 3)
+        for event in release.values():
+            event.set()
+    # The polite client, queued last, got the first slot that freed (it held none).
+    assert order[2] == "polite", order
 
 
 async def test_a_client_never_holds_more_than_its_share():
