@@ -208,7 +208,11 @@ class Recipe:
 
     def choose(self, sft_dir: Path, grpo_dir: Path) -> tuple[Path, dict[str, float]]:
         """The GRPO checkpoint (or final adapter) with the best mean@k on nano-val; SFT if none beats it."""
-        candidates = {"sft": sft_dir, "grpo": grpo_dir}
+        candidates = {"sft": sft_dir}
+        if (grpo_dir / "adapter_model.safetensors").is_file():
+            candidates["grpo"] = grpo_dir
+        else:
+            self.say(f"choose: {grpo_dir} is not trained (run the grpo stage); choosing among {sorted(candidates)}")
         if self.cfg.val_checkpoints:  # intermediate GRPO checkpoints too (each costs one nano-val run)
             for ck in sorted(grpo_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[:-1]:
                 if (ck / "adapter_config.json").is_file():
