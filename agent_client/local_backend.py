@@ -119,9 +119,13 @@ class LocalBackend:
         tok = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype))
         if lora is not None:
+            import warnings
+
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(model, str(lora))
+            with warnings.catch_warnings():  # peft 0.21 calls a transformers 5.x name deprecated for v6
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                model = PeftModel.from_pretrained(model, str(lora))
         model.eval()
         return cls(model, tok, kv_cache_slots=kv_cache_slots, **kw)
 
