@@ -67,16 +67,17 @@ def test_the_shared_flags_are_declared_once():
                                                                                                  "concurrency"}}
 
 
-def _children_environ(*cmd_has: str) -> list[dict[str, str]]:
-    """The environments of this process's child processes whose command line holds one of `cmd_has` (Linux /proc).
-    Filtered by command line because other tests' processes can still be children of this one."""
-    envs = []
+def _children_environ(*cmd_has: str, skip: frozenset[int] = frozenset()) -> dict[int, dict[str, str]]:
+    """pid -> environment of this process's child processes whose command line holds one of `cmd_has`
+    (Linux /proc), leaving out `skip`: other tests' servers can still be children of this process."""
+    envs = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == os.getpid() and any(c in (stat.parent / "cmdline").read_bytes().decode() for c in cmd_has):
+            pid, ppid = int(stat.parent.name), int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == os.getpid() and pid not in skip and any(
+                    c in (stat.parent / "cmdline").read_bytes().decode() for c in cmd_has):
                 raw = (stat.parent / "environ").read_bytes()
-                envs.append(dict(kv.split("=", 1) for kv in raw.decode().split("\0") if "=" in kv))
+                envs[pid] = dict(kv.split("=", 1) for kv in raw.decode().split("\0") if "=" in kv)
         except (OSError, ValueError, IndexError):
             continue
     return envs
@@ -100,8 +101,10 @@ def test_spawned_sandbox_server_gets_the_settings(monkeypatch, tmp_path):
 
     async def main():
         with open(tmp_path / "server.log", "w+") as errlog:
+            servers = ("deepmath-mcp", "mcp_server")
+            before = frozenset(_children_environ(*servers))
             async with make_executor(args, errlog) as ex:
-                envs = _children_environ("deepmath-mcp", "mcp_server")
+                envs = list(_children_environ(*servers, skip=before).values())
                 result = await ex.run("print(6 * 7)", "s1")
             return envs, result
 
