@@ -19,6 +19,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
@@ -77,9 +78,7 @@ class McpExecutor:
 
         The bearer token, if the server wants one, is read the way the server reads its own
         (`mcp_server.auth.load_token`): the first line of `token_file`, else `$DEEPMATH_MCP_TOKEN`."""
-        from pathlib import Path
-
-        return cls(url, token=load_token(Path(token_file) if token_file else None), **kw)
+        return cls(url, token=load_token(Path(token_file) if token_file else None, flag="token_file"), **kw)
 
     async def __aenter__(self) -> McpExecutor:
         self._closing = anyio.Event()

@@ -161,9 +161,9 @@ def check_engine_args(p: argparse.ArgumentParser, ns: argparse.Namespace) -> Non
         if not ns.mcp_url:
             p.error("--mcp-token-file goes with --mcp-url (a spawned stdio server needs no token)")
         try:
-            load_token(Path(ns.mcp_token_file).expanduser())
+            load_token(Path(ns.mcp_token_file).expanduser(), flag="--mcp-token-file")
         except AuthConfigError as exc:
-            p.error(str(exc).replace("--auth-token-file", "--mcp-token-file"))
+            p.error(str(exc))
     if ns.mcp_command is not None:
         try:
             argv = shlex.split(ns.mcp_command)

@@ -48,14 +48,15 @@ class StaticTokenVerifier:
         return AccessToken(token=token, client_id=PRINCIPAL, scopes=[])
 
 
-def load_token(token_file: Path | None) -> str | None:
-    """The configured token: the first line of `token_file`, else `$DEEPMATH_MCP_TOKEN`, else None."""
+def load_token(token_file: Path | None, flag: str = "--auth-token-file") -> str | None:
+    """The configured token: the first line of `token_file`, else `$DEEPMATH_MCP_TOKEN`, else None.
+    `flag` names the file's option in error messages (the server's, or a client's)."""
     if token_file is not None:
         try:
             lines = token_file.read_text(encoding="utf-8").splitlines()
         except OSError as e:
-            raise AuthConfigError(f"cannot read --auth-token-file {token_file}: {e.strerror or e}") from e
-        token, source = (lines[0].strip() if lines else ""), f"--auth-token-file {token_file}"
+            raise AuthConfigError(f"cannot read {flag} {token_file}: {e.strerror or e}") from e
+        token, source = (lines[0].strip() if lines else ""), f"{flag} {token_file}"
     elif os.environ.get(TOKEN_ENV) is not None:
         token, source = os.environ[TOKEN_ENV].strip(), f"${TOKEN_ENV}"
     else:
