@@ -1,6 +1,7 @@
 """Eval throughput: grading 10k samples, and `run` with K×N trajectories in flight vs one at a time.
 
     OMP_NUM_THREADS=1 python benchmarks/eval_scoring.py [--samples 10000] [--skip-run]
+                                                        [--baseline DIR --rounds 3]
 
 1. Scoring. 10k model answers (16 per problem) over CHAMP's reference answers, in the mix a real
    run produces: the same answer written several ways (0.5 / \\frac{1}{2} / 1/2), wrong numbers,
@@ -11,9 +12,11 @@
      full      what `run` + `score` do: clusters for maj@k, grades, then all metrics with bootstrap CIs
      full-iso  the same with every cache cleared between problems (no reuse across problems: the
                synthetic distractors come from a small pool, which flatters the memo in `full`)
-   Targets: 10k samples in under 60 s (issue 5); `full` within 1.5x of the grader before issue 11
-   (run this script with /work/main's interpreter and then with the branch's, back to back: the
-   script only uses eval.grading's and eval.metrics' public functions, so it measures either).
+   Targets: 10k samples in under 60 s (issue 5); `full` within 1.5x of the grader before issue 11.
+   `--baseline DIR` measures that in one command: it alternates this file's scoring pass under
+   DIR's interpreter (DIR/.venv/bin/python, whose installed `eval` is the old grader) and under
+   this one, `--rounds` times each, and prints medians and ratios. The pass only uses
+   eval.grading's and eval.metrics' public functions, so it measures either checkout.
 2. Run. The scripted OpenAI-compatible server from agent_client (a load generator: a scripted
    policy with a fixed per-request delay standing in for model time) and the real deepmath-mcp
    over stdio; N problems × K samples with concurrency 1 (Intel's scripts: samples one after
@@ -63,7 +66,7 @@ def answer_mix(gold: str, rnd: random.Random) -> str | None:
     return str(rnd.randint(0, 999))
 
 
-def scoring(n_samples: int, k: int = 16, seed: int = 0) -> None:
+def scoring(n_samples: int, k: int = 16, seed: int = 0) -> dict[str, float]:
     from math_verify import parse, verify
 
     from eval import grading
@@ -134,6 +137,35 @@ def scoring(n_samples: int, k: int = 16, seed: int = 0) -> None:
     lat.sort()
     print(f"  grade() per answer (uncached prediction): median {1e3 * statistics.median(lat):.2f} ms, "
           f"p90 {1e3 * lat[int(0.9 * len(lat))]:.2f} ms, max {1e3 * lat[-1]:.1f} ms")
+    return {**times, **{f"cpu {name}": c for name, c in cpu.items()},
+            "grade median ms": 1e3 * statistics.median(lat)}
+
+
+def against_baseline(root: Path, rounds: int, n_samples: int) -> None:
+    """Alternate baseline and this checkout (B, T, B, T, ...) so drifting machine load hits both."""
+    import json
+    import subprocess
+
+    pythons = {"baseline": str(root / ".venv" / "bin" / "python"), "this": sys.executable}
+    cwds = {"baseline": str(root), "this": str(ROOT)}
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "this": []}
+    with tempfile.TemporaryDirectory() as d:
+        for r in range(rounds):
+            for who in ("baseline", "this"):
+                out = Path(d) / f"{who}-{r}.json"
+                cmd = [pythons[who], __file__, "--samples", str(n_samples), "--skip-run", "--json", str(out)]
+                print(f"round {r + 1}/{rounds} {who}: {' '.join(cmd)}  (cwd {cwds[who]})", flush=True)
+                subprocess.run(cmd, cwd=cwds[who], check=True, stdout=subprocess.DEVNULL)
+                runs[who].append(json.loads(out.read_text()))
+    print(f"\nmedians of {rounds} rounds, this checkout vs baseline {root} (ratio = this / baseline):")
+    for key in runs["this"][0]:
+        base = statistics.median(x[key] for x in runs["baseline"])
+        this = statistics.median(x[key] for x in runs["this"])
+        unit = "ms" if key.endswith("ms") else "s"
+        print(f"  {key:16s} baseline {base:8.2f} {unit}   this {this:8.2f} {unit}   ratio {this / base:5.2f}")
+    ratio = statistics.median(x["full"] for x in runs["this"]) / statistics.median(x["full"] for x in runs["baseline"])
+    print(f"  target: full pipeline within 1.5x of the baseline -> {'MET' if ratio <= 1.5 else 'MISSED'} "
+          f"({ratio:.2f}x)")
 
 
 def run_throughput(n_problems: int, k: int, delay_s: float) -> None:
@@ -191,8 +223,18 @@ def main() -> None:
     ap.add_argument("--problems", type=int, default=8)
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--delay", type=float, default=0.1)
+    ap.add_argument("--baseline", metavar="DIR", type=Path,
+                    help="another checkout with its own .venv: compare scoring against it in this run")
+    ap.add_argument("--rounds", type=int, default=3, help="scoring passes per checkout with --baseline")
+    ap.add_argument("--json", metavar="FILE", type=Path, help="write the scoring figures here")
     args = ap.parse_args()
-    scoring(args.samples)
+    if args.baseline:
+        against_baseline(args.baseline.resolve(), args.rounds, args.samples)
+        return
+    figures = scoring(args.samples)
+    if args.json:
+        import json
+        args.json.write_text(json.dumps(figures))
     if not args.skip_run:
         run_throughput(args.problems, args.k, args.delay)
 

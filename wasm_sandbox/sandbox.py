@@ -16,13 +16,21 @@ own deadline, then returns `busy` with the session untouched.
 
 Who closes an instance: whoever holds its session's lock when the session is dropped - the thread
 that drops it if the session is idle, else the running call when it finishes - hands it to the
-reaper thread, which closes it at once (freeing a few hundred MB takes ~0.2 s on a loaded machine,
-which must not delay the result or hold the sandbox lock). A Store is never closed under a running
-guest, and never left for the garbage collector; `wait_released()` waits for the reaper.
+reaper thread (freeing a few hundred MB takes ~0.2 s on a loaded machine, which must not delay the
+result or hold the sandbox lock). An instance whose memory grew beyond a fresh one's is closed at
+once. One that did not grow (most fresh calls) holds only the few MB it touched, and closing it
+costs ~0.8 ms of `munmap`, which stalls the page faults of a call running beside it; so those wait
+until no call has started or ended for `REAP_IDLE_S`, or until `REAP_BACKLOG` of them wait. A Store
+is never closed under a running guest, and never left for the garbage collector;
+`wait_released()` closes the backlog and waits for the reaper.
 
-A background thread keeps a few instances pre-instantiated so a fresh call does not pay the
-~10 ms instantiation. Calls from many threads run in parallel: wasmtime releases the GIL while
-wasm runs, and each instance is used by one thread at a time.
+A background thread keeps a few instances ready so a fresh call pays neither the instantiation nor
+the first call's one-off costs. Once calls have been quiet for `REAP_IDLE_S`, it runs the host's own
+constant `WARM_UP` snippet once in each pooled instance (seeding its generators with its own seed,
+faulting in the interpreter's pages: ~3 ms of a new instance's first call against ~1 ms for its
+second); not while calls run, where that work would only slow them. Nothing a client sent has run
+in a pooled instance, so it is as fresh as a new one. Calls from many threads run in parallel:
+wasmtime releases the GIL while wasm runs, and each instance is used by one thread at a time.
 """
 
 from __future__ import annotations
@@ -41,6 +49,9 @@ from .runtime import Instance, Runtime
 MAX_TOMBSTONES = 4096
 MIN_RUN_S = 0.01  # a call left with less than this after waiting for its session is not started
 _WAIT_SLICE_S = 0.02  # how often a call waiting for its session checks its cancel event
+REAP_IDLE_S = 0.005  # un-grown dropped instances are closed once calls have been quiet this long...
+REAP_BACKLOG = 16  # ...or once this many wait
+WARM_UP = "pass"  # run once by the pool filler in every pooled instance, while calls are quiet
 
 
 @dataclass(eq=False)
@@ -71,10 +82,15 @@ class Sandbox:
         self._running = 0  # calls admitted and not finished (each charged at the cap)
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._cold: set[Instance] = set()  # pooled instances that have not run WARM_UP yet
+        self._warming: Instance | None = None  # out of the pool while it runs WARM_UP (still charged)
         self._want = threading.Event()
+        self._dropped: queue.Queue[Instance] = queue.Queue()
+        self._flush = threading.Event()  # close the reaper's backlog now (wait_released, close)
+        self._last_change = time.monotonic()  # when a call last started or ended
+        self._fresh_bytes: int | None = None  # linear memory of a new instance
         self._filler = threading.Thread(target=self._fill, name="deepmath-pool", daemon=True)
         self._filler.start()
-        self._dropped: queue.Queue[Instance] = queue.Queue()
         threading.Thread(target=self._reap, name="deepmath-reaper", daemon=True).start()
 
     def __enter__(self) -> "Sandbox":
@@ -88,7 +104,8 @@ class Sandbox:
     def charged_bytes(self) -> int:
         """What the budget is charged now: running calls at the cap, idle instances at their size."""
         idle = sum(s.instance.size for s in self._sessions.values() if s.instance and not s.running)
-        return self._running * self._cap + idle + sum(i.size for i in self._pool)
+        warming = self._warming.size if self._warming is not None else 0
+        return self._running * self._cap + idle + warming + sum(i.size for i in self._pool)
 
     def _admit(self, sess: _Session | None) -> bool:
         """Charge one more running call (on `sess`, if given), evicting idle instances to make room."""
@@ -96,7 +113,7 @@ class Sandbox:
         budget = self.limits.budget_bytes
         while self.charged_bytes() - own + self._cap > budget:
             if self._pool:
-                self._drop(self._pool.pop(0))
+                self._drop(self._unpool(0))
                 continue
             victim = next((sid for sid, s in self._sessions.items()
                            if s is not sess and not s.running and s.instance is not None), None)
@@ -104,12 +121,14 @@ class Sandbox:
                 return False
             self._retire(victim, tombstone=True)
         self._running += 1
+        self._last_change = time.monotonic()
         if sess is not None:
             sess.running = True
         return True
 
     def _finish(self, sess: _Session | None) -> None:
         self._running -= 1
+        self._last_change = time.monotonic()
         if sess is not None:
             sess.running = False  # (no pool wake-up here: waking the filler on every call costs a GIL hand-off)
 
@@ -120,25 +139,76 @@ class Sandbox:
         self._dropped.put(inst)
 
     def _reap(self) -> None:
+        backlog: list[Instance] = []
         while True:
-            inst = self._dropped.get()
             try:
-                inst.close()
-            finally:
-                self._dropped.task_done()
+                inst = self._dropped.get(timeout=REAP_IDLE_S if backlog else None)
+            except queue.Empty:
+                inst = None
+            if inst is not None:
+                if self._fresh_bytes is not None and inst.memory_used() <= self._fresh_bytes:
+                    backlog.append(inst)
+                else:
+                    self._close(inst)
+            if backlog and (self._quiet() or len(backlog) >= REAP_BACKLOG or self._flush.is_set()):
+                for inst in backlog:
+                    self._close(inst)
+                backlog = []
+
+    def _quiet(self) -> bool:
+        """No call running, and none started or ended for REAP_IDLE_S (an unlocked read: a hint)."""
+        return self._running == 0 and time.monotonic() - self._last_change >= REAP_IDLE_S
+
+    def _close(self, inst: Instance) -> None:
+        try:
+            inst.close()
+        finally:
+            self._dropped.task_done()
 
     def wait_released(self) -> None:
         """Block until every dropped instance is closed (its memory returned to the host)."""
-        self._dropped.join()
+        self._flush.set()
+        try:
+            self._dropped.join()
+        finally:
+            self._flush.clear()
 
     def _new_instance(self) -> Instance:
-        return Instance(self.runtime, self._cap, self.limits.max_output_chars)
+        inst = Instance(self.runtime, self._cap, self.limits.max_output_chars)
+        if self._fresh_bytes is None:
+            self._fresh_bytes = inst.size
+        return inst
+
+    def _unpool(self, index: int) -> Instance:
+        """Take the pooled instance at `index` (-1: the newest warm one, 0: the coldest); callers hold the lock."""
+        inst = self._pool.pop(index)
+        self._cold.discard(inst)
+        return inst
 
     def _take(self) -> Instance:
         with self._lock:
-            inst = self._pool.pop() if self._pool else None
+            inst = self._unpool(-1) if self._pool else None
         self._want.set()
         return inst or self._new_instance()
+
+    def _warm_pool(self) -> None:
+        """Run WARM_UP in each cold pooled instance, one at a time, while calls stay quiet."""
+        while self._quiet() and not self._closed.is_set():
+            with self._lock:
+                inst = next((i for i in self._pool if i in self._cold), None)
+                if inst is None:
+                    return
+                self._pool.remove(inst)
+                self._cold.discard(inst)
+                self._warming = inst
+            ok = inst.run(WARM_UP, self.limits.timeout_s).status == "ok"
+            with self._lock:
+                self._warming = None
+                if ok and not self._closed.is_set():
+                    self._pool.append(inst)  # warm instances at the end: _take prefers them
+                    inst = None
+            if inst is not None:
+                self._drop(inst)
 
     def _fill(self) -> None:
         while not self._closed.is_set():
@@ -151,13 +221,15 @@ class Sandbox:
                 with self._lock:
                     fits = self.charged_bytes() + inst.size + self._cap <= self.limits.budget_bytes
                     if fits and not self._closed.is_set():
-                        self._pool.append(inst)
+                        self._pool.insert(0, inst)  # cold instances first: evicted first, taken last
+                        self._cold.add(inst)
                         inst = None
                 if inst is not None:  # no room (keep one call's cap free) or closing
                     self._drop(inst)
                     break
+            self._warm_pool()
             self._expire()
-            self._want.wait(1.0)
+            self._want.wait(REAP_IDLE_S if self._cold else 1.0)
             self._want.clear()
 
     # -- sessions (callers hold self._lock) ------------------------------------------------------
@@ -295,5 +367,5 @@ class Sandbox:
             for sid in list(self._sessions):
                 self._retire(sid, tombstone=False)
             while self._pool:
-                self._drop(self._pool.pop())
+                self._drop(self._unpool(-1))
         self.wait_released()

@@ -140,6 +140,34 @@ def test_shards_partition_the_dataset_and_mismatched_resume_is_refused(tmp_path,
     assert (tmp_path / "shard0.jsonl").read_bytes() == before
 
 
+def test_resume_refuses_a_changed_budget_and_a_larger_limit_extends_the_run(tmp_path, tiny_model_dir, champ_server):
+    problems = load("champ", limit=4)
+    srv = champ_server(problems)
+    out = tmp_path / "run.jsonl"
+    base = ["run", "--dataset", "champ", "--samples", "2", *scripted_args(srv, tiny_model_dir), "--out", str(out), "-q"]
+    rc, _, err = cli(*base, "--limit", "2")
+    assert rc == 0, err
+    before = out.read_bytes()
+    # a different token budget changes results: refused, naming the setting, file untouched
+    rc, _, err = cli(*base, "--limit", "2", "--max-tokens", "77")
+    assert rc == 2 and "different run" in err and "budgets.max_tokens" in err, err
+    assert out.read_bytes() == before
+    # a larger --limit extends the same run: the 2 finished problems are kept, 2 more are added
+    requests = len(srv.handler.requests)
+    rc, _, err = cli(*base, "--limit", "4")
+    assert rc == 0, err
+    assert "extended the run from 2 to 4 problems" in err and "2 already in" in err
+    run = read_run(out)
+    assert run.header.dataset_size == 4 and sorted(p.id for p in run.problems) == sorted(p.id for p in problems)
+    kept, after = before.decode().splitlines(), out.read_text().splitlines()
+    assert after[1:len(kept)] == kept[1:]  # finished lines untouched; only the header's dataset_size grew
+    assert len(srv.handler.requests) - requests == 2 * 2 * 2  # only the 2 new problems × 2 samples ran
+    rc, text, _ = cli("score", str(out), "--format", "json")
+    assert rc == 0 and json.loads(text)[0]["score"]["problems"] == 4
+    rc, text, _ = cli("score", str(out))
+    assert "4/4" in text and "problems" in text
+
+
 def _problem_lines(path: Path) -> list[str]:
     return [ln for ln in path.read_text().splitlines() if '"type":"problem"' in ln]
 

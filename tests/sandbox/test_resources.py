@@ -51,6 +51,51 @@ def test_fresh_calls_give_their_memory_back(sandbox, no_gc):
     assert rss() - before < 100 * MB, (rss() - before) / MB  # was +150 MB per call
 
 
+def test_a_grown_instance_is_closed_at_once_and_small_ones_once_calls_are_quiet(sandbox, no_gc):
+    """The reaper defers only instances that did not grow (a few MB each, closed in a quiet moment):
+    one that grew gives its memory back without anybody waiting for the reaper."""
+    assert sandbox.run(FILL_150MB, timeout_s=20).status == "ok"
+    sandbox.wait_released()
+    before = rss()
+    with ThreadPoolExecutor(1) as pool:  # a call keeps running throughout: calls are never quiet
+        busy = pool.submit(sandbox.run, "while True: pass", None, 4.0)
+        time.sleep(0.2)
+        assert sandbox.run(FILL_150MB, timeout_s=20).status == "ok"
+        deadline = time.monotonic() + 1.5  # no wait_released(): the reaper must not hold it back
+        while rss() - before >= 100 * MB and time.monotonic() < deadline:
+            time.sleep(0.01)
+        grown = rss() - before
+        assert not busy.done()
+        assert busy.result().status == "timeout"
+    assert grown < 100 * MB, grown / MB
+    for _ in range(5):
+        assert sandbox.run("1 + 1").value == "2"
+    deadline = time.monotonic() + 2.0
+    while sandbox._dropped.unfinished_tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sandbox._dropped.unfinished_tasks == 0  # the 5 small ones were closed once calls stopped
+
+
+def test_pooled_instances_are_warmed_only_with_the_hosts_snippet(sandbox):
+    """A warmed pooled instance has run WARM_UP and nothing else: a fresh call still sees a fresh
+    namespace, its own seed, and no trace of the warm-up in its globals."""
+    from wasm_sandbox.sandbox import WARM_UP
+
+    deadline = time.monotonic() + 5.0
+    while (sandbox._cold or not sandbox._pool) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sandbox._pool and not sandbox._cold, "the pool was not warmed while calls were quiet"
+    assert WARM_UP == "pass"
+    seen = set()
+    for _ in range(3):
+        r = sandbox.run("import random\n(sorted(k for k in globals() if not k.startswith('__')), random.random())")
+        assert r.status == "ok", r
+        names, draw = eval(r.value)
+        assert names == ["random"]
+        seen.add(draw)
+    assert len(seen) == 3  # each fresh instance has its own seed
+
+
 def test_dropped_sessions_give_their_memory_back(sandbox, no_gc):
     sandbox.run("1", session_id="warm")
     before = rss()
