@@ -1,7 +1,8 @@
 """How much MCP costs on top of the sandbox, and how the server behaves under load.
 
     python benchmarks/mcp_server.py [--calls 300] [--seconds 4] [--server-concurrency 8]
-                                    [--baseline /path/to/other/checkout] [--round-trips-only] [--parts 2,3,4]
+                                    [--baseline /path/to/other/checkout [--rounds 2]] [--round-trips-only]
+                                    [--parts 2,3,4]
 
 Everything is measured in the same run, against a baseline taken in the same run:
 1. Round trip of a trivial `run_python` (warm session, and fresh instance) over stdio and over
@@ -16,8 +17,10 @@ Everything is measured in the same run, against a baseline taken in the same run
    longer than their own run time plus the queue the cap promises (ceil(clients / slots) deadlines).
 
 With `--baseline DIR` (another checkout with its own `.venv`, e.g. the main branch) the round
-trips of part 1 are measured for that checkout's server too, alternating series in the same run,
-and each series is printed with its ratio to the baseline (issue 10: no regression above 10 %).
+trips of part 1 are measured for that checkout's server too, in `--rounds` alternating rounds in
+the same run, and each series is printed as the median of its rounds' p50 with its ratio to the
+baseline (issue 10: no regression above 10 %). One round of each is not enough on a shared 2-core
+machine: single-round ratios of identical code swing by +-30 %.
 
 4. Server RSS while 16 clients open 1,008 distinct sessions between them (8 MB each), and after
    they leave (issue 10's target: back within 100 MB of the idle size).
@@ -327,11 +330,13 @@ async def round_trip_series(flags: list[str], n: int, checkout: Checkout) -> dic
     return series
 
 
-def baseline_table(ours: dict, base: dict) -> None:
+def baseline_table(ours: list[dict], base: list[dict]) -> None:
+    """Medians over rounds of each round's p50 (rounds alternate the checkouts, so drift hits both)."""
     for mode in ("session", "fresh"):
-        print(f"\n[{mode}] p50 this checkout vs baseline")
-        for name in ours:
-            a, b = pct(ours[name][mode], 50), pct(base[name][mode], 50)
+        print(f"\n[{mode}] p50 this checkout vs baseline (median of {len(ours)} alternating rounds)")
+        for name in ours[0]:
+            a = statistics.median(pct(r[name][mode], 50) for r in ours)
+            b = statistics.median(pct(r[name][mode], 50) for r in base)
             print(f"  {name:<18}  {a:6.2f} ms vs {b:6.2f} ms   ratio {a / b:5.3f}   ({(a / b - 1) * 100:+5.1f} %)")
 
 
@@ -340,18 +345,19 @@ async def amain(args) -> None:
     print(f"machine: {os.cpu_count()} cores; server flags: {' '.join(flags)}")
     direct = await anyio.to_thread.run_sync(direct_baseline, args.calls)
     if args.baseline:
-        # Alternate the two checkouts (ours, baseline, ours, baseline) so machine load drifts evenly.
+        # Alternate the two checkouts (ours, baseline, ours, baseline, ...) so machine load drifts evenly.
         base_co = Checkout(args.baseline)
-        runs = [await round_trip_series(flags, args.calls // 2, co) for co in (HERE, base_co, HERE, base_co)]
-        merge = lambda a, b: {k: {m: a[k][m] + b[k][m] for m in a[k]} for k in a}  # noqa: E731
-        series, base = merge(runs[0], runs[2]), merge(runs[1], runs[3])
+        per_round = max(20, args.calls // args.rounds)
+        runs = [await round_trip_series(flags, per_round, co) for _ in range(args.rounds) for co in (HERE, base_co)]
+        ours_runs, base_runs = runs[0::2], runs[1::2]
+        series = {k: {m: [x for r in ours_runs for x in r[k][m]] for m in v} for k, v in ours_runs[0].items()}
     else:
         series = await round_trip_series(flags, args.calls, HERE)
     print("\n== 1. round trip of a trivial run_python ==")
     overhead_table(direct, series)
     if args.baseline:
         print(f"\n== 1b. against the {base_co.name} ==")
-        baseline_table(series, base)
+        baseline_table(ours_runs, base_runs)
     if args.round_trips_only:
         return
     await load_parts(args, flags)
@@ -401,6 +407,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=4.0, help="duration of each throughput run")
     p.add_argument("--server-concurrency", type=int, default=8, help="the server's --max-concurrency")
     p.add_argument("--baseline", metavar="DIR", help="another checkout (with .venv) to compare part 1 against")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds per checkout with --baseline")
     p.add_argument("--round-trips-only", action="store_true", help="part 1 only")
     p.add_argument("--parts", metavar="2,3,4", help="run only these of parts 2-4 (no part 1)")
     args = p.parse_args()

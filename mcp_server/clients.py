@@ -47,7 +47,7 @@ log = logging.getLogger("deepmath.mcp")
 STDIO_CLIENT = "stdio"
 MAX_LOST = 4096  # session ids remembered as "state was dropped", over all clients
 SESSION_HEADER = "mcp-session-id"
-DISCONNECTED = "deepmath.disconnected"  # ASGI scope key: an anyio.Event set on http.disconnect
+DISCONNECTED = "deepmath.disconnected"  # ASGI scope key: the request's `Disconnect`
 T = TypeVar("T")
 
 
@@ -170,21 +170,43 @@ class ClientGone(Exception):
     """The HTTP client disconnected before its call finished."""
 
 
+class Disconnect:
+    """One HTTP request's "the client went away": set by the transport, heard by the calls it carries.
+
+    Callbacks instead of a watcher task per call: a task group and a task per tool call cost a few
+    event-loop turns on every round trip, and the disconnect is rare. Event-loop thread only."""
+
+    def __init__(self) -> None:
+        self.gone = False
+        self._callbacks: list[Callable[[], Any]] = []
+
+    def set(self) -> None:
+        self.gone = True
+        callbacks, self._callbacks = self._callbacks, []
+        for cb in callbacks:
+            cb()
+
+    def on_set(self, cb: Callable[[], Any]) -> Callable[[], None]:
+        """Call `cb` when the client goes (at once if it has); returns the unsubscribe function."""
+        if self.gone:
+            cb()
+            return lambda: None
+        self._callbacks.append(cb)
+        return lambda: self._callbacks.remove(cb) if cb in self._callbacks else None
+
+
 async def until_disconnect(request: Any, fn: Callable[[], Awaitable[T]]) -> T:
     """`await fn()`, cancelled if the HTTP client that sent `request` disconnects first."""
-    gone = getattr(request, "scope", {}).get(DISCONNECTED) if request is not None else None
+    gone: Disconnect | None = getattr(request, "scope", {}).get(DISCONNECTED) if request is not None else None
     if gone is None:
         return await fn()
     done: list[T] = []
-    async with anyio.create_task_group() as tg:
-
-        async def watch() -> None:
-            await gone.wait()
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(watch)
-        done.append(await fn())
-        tg.cancel_scope.cancel()
+    with anyio.CancelScope() as scope:
+        unsubscribe = gone.on_set(scope.cancel)
+        try:
+            done.append(await fn())
+        finally:
+            unsubscribe()
     if not done:
         raise ClientGone("the client disconnected; its snippet was stopped")
     return done[0]

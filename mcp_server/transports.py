@@ -3,9 +3,9 @@
 Why each piece:
 - Disconnects. On the initialize-era HTTP wire the SDK keeps running a request whose client
   closed the connection (only the 2026-era wire cancels on close), so a client that gave up would
-  keep its slot until the snippet's deadline. `ClientWatch` gives every HTTP request an event that
-  is set when the server reads `http.disconnect` (the SSE response listens for it), and
-  `until_disconnect` cancels the tool call when it fires - the runner then stops the snippet.
+  keep its slot until the snippet's deadline. `ClientWatch` gives every HTTP request a
+  `Disconnect` that is set when the server reads `http.disconnect` (the SSE response listens for
+  it), and `until_disconnect` cancels the tool call when it fires - the runner then stops the snippet.
 - Session ends. A DELETE that the SDK accepted ends an MCP session; its sandbox sessions are
   dropped at once instead of waiting for the idle timeout.
 - Signals. SIGTERM and SIGINT stop the server gracefully and promptly: running snippets are
@@ -26,7 +26,7 @@ import anyio
 
 import uvicorn
 
-from .clients import DISCONNECTED, SESSION_HEADER
+from .clients import DISCONNECTED, SESSION_HEADER, Disconnect
 from .server import App, ServerConfig
 
 log = logging.getLogger("deepmath.mcp")
@@ -45,7 +45,7 @@ class ClientWatch:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        gone = anyio.Event()
+        gone = Disconnect()
         scope[DISCONNECTED] = gone
         status: int | None = None
 

@@ -50,7 +50,8 @@ MAX_TOMBSTONES = 4096
 MIN_RUN_S = 0.01  # a call left with less than this after waiting for its session is not started
 _WAIT_SLICE_S = 0.02  # how often a call waiting for its session checks its cancel event
 REAP_IDLE_S = 0.005  # un-grown dropped instances are closed once calls have been quiet this long...
-REAP_BACKLOG = 16  # ...or once this many wait
+REAP_BACKLOG = 8  # ...or once this many wait (each holds the ~10 MB it touched)
+QUIET_MAX_WAIT_S = 0.2  # while calls stay busy, the checks for a quiet moment back off up to this
 WARM_UP = "pass"  # run once by the pool filler in every pooled instance, while calls are quiet
 
 
@@ -140,11 +141,13 @@ class Sandbox:
 
     def _reap(self) -> None:
         backlog: list[Instance] = []
+        wait = REAP_IDLE_S
         while True:
             try:
-                inst = self._dropped.get(timeout=REAP_IDLE_S if backlog else None)
+                inst = self._dropped.get(timeout=wait if backlog else None)
+                wait = REAP_IDLE_S
             except queue.Empty:
-                inst = None
+                inst, wait = None, min(2 * wait, QUIET_MAX_WAIT_S)
             if inst is not None:
                 if self._fresh_bytes is not None and inst.memory_used() <= self._fresh_bytes:
                     backlog.append(inst)
@@ -211,6 +214,7 @@ class Sandbox:
                 self._drop(inst)
 
     def _fill(self) -> None:
+        wait = REAP_IDLE_S
         while not self._closed.is_set():
             while not self._closed.is_set():
                 with self._lock:
@@ -229,7 +233,10 @@ class Sandbox:
                     break
             self._warm_pool()
             self._expire()
-            self._want.wait(REAP_IDLE_S if self._cold else 1.0)
+            if self._want.wait(wait if self._cold else 1.0):
+                wait = REAP_IDLE_S
+            else:
+                wait = min(2 * wait, QUIET_MAX_WAIT_S)
             self._want.clear()
 
     # -- sessions (callers hold self._lock) ------------------------------------------------------
