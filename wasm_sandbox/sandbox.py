@@ -207,12 +207,10 @@ class Sandbox:
         """Run WARM_UP in each cold pooled instance, one at a time, while calls stay quiet."""
         while self._quiet() and not self._closed.is_set():
             with self._lock:
-                inst = next((i for i in self._pool if i in self._cold), None)
-                if inst is None:
+                index = next((k for k, i in enumerate(self._pool) if i in self._cold), None)
+                if index is None:
                     return
-                self._pool.remove(inst)
-                self._cold.discard(inst)
-                self._warming = inst
+                inst = self._warming = self._unpool(index)
             ok = inst.run(WARM_UP, self.limits.timeout_s).status == "ok"
             with self._lock:
                 self._warming = None
