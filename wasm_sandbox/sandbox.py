@@ -22,7 +22,9 @@ once. One that did not grow (most fresh calls) holds only the few MB it touched,
 costs ~0.8 ms of `munmap`, which stalls the page faults of a call running beside it; so those wait
 until no call has started or ended for `REAP_IDLE_S`, or until `REAP_BACKLOG` of them wait. A Store
 is never closed under a running guest, and never left for the garbage collector;
-`wait_released()` closes the backlog and waits for the reaper.
+`wait_released()` closes the backlog and waits for the reaper. Not covered by the memory budget: the
+backlog itself, at most `REAP_BACKLOG` instances that each touched no more than a fresh instance's
+linear memory (~100 MiB; ~10 MB for a typical call), closed once calls pause.
 
 A background thread keeps a few instances ready so a fresh call pays neither the instantiation nor
 the first call's one-off costs. Once calls have been quiet for `REAP_IDLE_S`, it runs the host's own
@@ -50,7 +52,7 @@ MAX_TOMBSTONES = 4096
 MIN_RUN_S = 0.01  # a call left with less than this after waiting for its session is not started
 _WAIT_SLICE_S = 0.02  # how often a call waiting for its session checks its cancel event
 REAP_IDLE_S = 0.005  # un-grown dropped instances are closed once calls have been quiet this long...
-REAP_BACKLOG = 8  # ...or once this many wait (each holds the ~10 MB it touched)
+REAP_BACKLOG = 4  # ...or once this many wait (each holds what it touched: ~10 MB, at most a fresh instance's size)
 QUIET_MAX_WAIT_S = 0.2  # while calls stay busy, the checks for a quiet moment back off up to this
 WARM_UP = "pass"  # run once by the pool filler in every pooled instance, while calls are quiet
 
@@ -149,7 +151,7 @@ class Sandbox:
             except queue.Empty:
                 inst, wait = None, min(2 * wait, QUIET_MAX_WAIT_S)
             if inst is not None:
-                if self._fresh_bytes is not None and inst.memory_used() <= self._fresh_bytes:
+                if self._small(inst):
                     backlog.append(inst)
                 else:
                     self._close(inst)
@@ -157,6 +159,13 @@ class Sandbox:
                 for inst in backlog:
                     self._close(inst)
                 backlog = []
+
+    def _small(self, inst: Instance) -> bool:
+        """Whether `inst`'s linear memory stayed within a fresh instance's (then its close may wait)."""
+        try:
+            return self._fresh_bytes is not None and inst.memory_used() <= self._fresh_bytes
+        except Exception:  # whatever state it is in, it is closed at once
+            return False
 
     def _quiet(self) -> bool:
         """No call running, and none started or ended for REAP_IDLE_S (an unlocked read: a hint)."""
@@ -198,12 +207,10 @@ class Sandbox:
         """Run WARM_UP in each cold pooled instance, one at a time, while calls stay quiet."""
         while self._quiet() and not self._closed.is_set():
             with self._lock:
-                inst = next((i for i in self._pool if i in self._cold), None)
-                if inst is None:
+                index = next((k for k, i in enumerate(self._pool) if i in self._cold), None)
+                if index is None:
                     return
-                self._pool.remove(inst)
-                self._cold.discard(inst)
-                self._warming = inst
+                inst = self._warming = self._unpool(index)
             ok = inst.run(WARM_UP, self.limits.timeout_s).status == "ok"
             with self._lock:
                 self._warming = None
