@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import algebra, arithmetic, number_theory, word  # noqa: F401 - importing registers the families
+from . import algebra, arithmetic, counting, number_theory, word  # noqa: F401 - importing registers the families
 from .core import REGISTRY, Family, answer_text
 
 if TYPE_CHECKING:
