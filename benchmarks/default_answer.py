@@ -35,14 +35,13 @@ README_QUESTION = "What is the sum of the first 100 positive integers?"
 
 
 def questions(n: int) -> list[str]:
-    from eval.datasets import load
+    from eval.families import generate
 
     picked, families = [README_QUESTION], set()
-    for p in load("nano-val"):
-        family = p.id.split("/")[1]
-        if family not in families and len(picked) < n:
-            families.add(family)
-            picked.append(p.problem)
+    for item in generate("val"):
+        if item.family not in families and len(picked) < n:
+            families.add(item.family)
+            picked.append(item.problem)
     return picked
 
 
