@@ -29,8 +29,8 @@ from rich.text import Text
 from agent_client.agent import Agent
 from agent_client.answer import thinking_open
 from agent_client.render import LiveView, answer_panel, majority_view, samples_table, summary
-from agent_client.setup import (CliParser, add_engine_args, agent_config, at_least, build_engine, check_engine_args,
-                                fail, sandbox_for, SANDBOX_START)
+from agent_client.setup import (CliParser, add_engine_args, agent_config, at_least, check_engine_args,
+                                engine_and_sandbox, fail, SANDBOX_START)
 from agent_client.trajectory import Trajectory
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -127,10 +127,9 @@ async def amain(args: argparse.Namespace, console: Console, err: Console) -> int
 
 
 async def _solve(args: argparse.Namespace, console: Console, err: Console) -> Any:
-    engine = await build_engine(args, err)
-    cfg = agent_config(args, engine, stream=args.samples == 1 and not args.json)
     out = console if not args.json else err
-    async with sandbox_for(args, engine.backend, out, SANDBOX_START) as executor:
+    async with engine_and_sandbox(args, err, out, SANDBOX_START) as (engine, executor):
+        cfg = agent_config(args, engine, stream=args.samples == 1 and not args.json)
         if not args.json:
             console.print(Text.assemble(("model ", "dim"), engine.label, ("  ·  sandbox ", "dim"),
                                         executor.describe if executor else "none (plain mode)"))

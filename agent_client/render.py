@@ -24,7 +24,6 @@ from rich.text import Text
 
 from agent_client.answer import THINK_CLOSE, THINK_OPEN, thinking_open
 from agent_client.trajectory import Trajectory
-from agent_client.vote import vote
 
 STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "memory": "yellow", "crashed": "red",
                 "busy": "yellow"}
@@ -150,6 +149,8 @@ def summary(traj: Trajectory) -> Text:
 def majority_view(answers: Sequence[str | None], samples: int) -> Text:
     """The vote over `answers` (`agent_client.vote`, the same vote `deepmath-eval` scores as maj@k)
     as one line. A tie is shown as a tie, with the answer the tie-break picks (the earliest)."""
+    from agent_client.vote import vote  # here, not at the top: sympy + math-verify cost ~0.6 s a run
+
     v = vote(answers)
     if v.winner is None:
         return Text(f"no answer from any of {samples} samples", style="yellow")

