@@ -66,6 +66,17 @@ class _Session:
     retired: bool = False  # dropped from the table; its lock holder closes the instance
 
 
+class _Backoff:
+    """How long the reaper and the pool filler wait before they look for a quiet moment again:
+    REAP_IDLE_S after something happened, doubling up to QUIET_MAX_WAIT_S while nothing does."""
+
+    def __init__(self) -> None:
+        self.seconds = REAP_IDLE_S
+
+    def woken(self, by_event: bool) -> None:
+        self.seconds = REAP_IDLE_S if by_event else min(2 * self.seconds, QUIET_MAX_WAIT_S)
+
+
 def _busy(message: str) -> ExecResult:
     return ExecResult(status="busy", error=ErrorInfo(type="Busy", message=message))
 
@@ -143,13 +154,14 @@ class Sandbox:
 
     def _reap(self) -> None:
         backlog: list[Instance] = []
-        wait = REAP_IDLE_S
+        wait = _Backoff()
         while True:
             try:
-                inst = self._dropped.get(timeout=wait if backlog else None)
-                wait = REAP_IDLE_S
+                inst = self._dropped.get(timeout=wait.seconds if backlog else None)
+                wait.woken(True)
             except queue.Empty:
-                inst, wait = None, min(2 * wait, QUIET_MAX_WAIT_S)
+                inst = None
+                wait.woken(False)
             if inst is not None:
                 if self._small(inst):
                     backlog.append(inst)
@@ -221,7 +233,7 @@ class Sandbox:
                 self._drop(inst)
 
     def _fill(self) -> None:
-        wait = REAP_IDLE_S
+        wait = _Backoff()
         while not self._closed.is_set():
             while not self._closed.is_set():
                 with self._lock:
@@ -240,10 +252,7 @@ class Sandbox:
                     break
             self._warm_pool()
             self._expire()
-            if self._want.wait(wait if self._cold else 1.0):
-                wait = REAP_IDLE_S
-            else:
-                wait = min(2 * wait, QUIET_MAX_WAIT_S)
+            wait.woken(self._want.wait(wait.seconds if self._cold else 1.0))
             self._want.clear()
 
     # -- sessions (callers hold self._lock) ------------------------------------------------------
