@@ -108,16 +108,16 @@ class LocalBackend:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, lora: str | Path | None = None, *, dtype: str = "float32",
-                        kv_cache_slots: int = 16, **kw: Any) -> LocalBackend:
+                        kv_cache_slots: int = 16, merge: bool = True, **kw: Any) -> LocalBackend:
         """Load a checkpoint directory (and optionally a peft LoRA adapter on top of it).
 
         Frozen weights, so the prefix KV cache is on by default: each agent step then only
         computes the tokens appended since the last step (and problems share the system prompt).
         One slot per concurrent trajectory keeps each one's own last sequence (a batch computes the
         widest uncached part of any of its rows); a slot holds layers x 2 x kv_heads x head_dim
-        floats per token (46 KB per token for SmolLM2-135M). A LoRA is merged into the weights (see
-        `load_model`)."""
-        model, tok = load_model(path, lora, dtype=dtype)
+        floats per token (46 KB per token for SmolLM2-135M). A LoRA is merged into the weights unless
+        `merge=False` (see `load_model`)."""
+        model, tok = load_model(path, lora, dtype=dtype, merge=merge)
         return cls(model, tok, kv_cache_slots=kv_cache_slots, **kw)
 
     def clear_cache(self) -> None:
@@ -296,8 +296,10 @@ class LocalBackend:
                 self._kv.popitem(last=False)
 
 
-def load_model(path: str | Path, lora: str | Path | None = None, *, dtype: str = "float32") -> tuple[Any, Any]:
-    """(model in eval mode, tokenizer) of a checkpoint folder, with a peft LoRA merged in if given.
+def load_model(path: str | Path, lora: str | Path | None = None, *, dtype: str = "float32",
+               merge: bool = True) -> tuple[Any, Any]:
+    """(model in eval mode, tokenizer) of a checkpoint folder, with a peft LoRA merged in if given
+    (`merge=False`: the PeftModel itself, for looking at the adapter's own parameters).
 
     Why merged: generation only reads the weights, and an unmerged adapter adds two small matmuls
     to every linear layer of every token (about 30 % of a token's time for SmolLM2-135M here)."""
@@ -310,7 +312,9 @@ def load_model(path: str | Path, lora: str | Path | None = None, *, dtype: str =
 
         with warnings.catch_warnings():  # peft 0.21 calls a transformers 5.x name deprecated for v6
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-            model = PeftModel.from_pretrained(model, str(lora)).merge_and_unload()
+            model = PeftModel.from_pretrained(model, str(lora))
+        if merge:
+            model = model.merge_and_unload()
     return model.eval(), tok
 
 

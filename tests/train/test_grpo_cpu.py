@@ -207,7 +207,7 @@ def test_dropped_rollout_is_counted_not_replaced(trained):
 def test_saved_adapter_loads_in_the_agents_local_engine(trained, tiny_model_dir):
     from safetensors.torch import load_file
 
-    backend = LocalBackend.from_pretrained(tiny_model_dir, lora=trained["out"])
+    backend = LocalBackend.from_pretrained(tiny_model_dir, lora=trained["out"], merge=False)  # to see lora_B
     trained_b = {n: p for n, p in trained["run"].trainer.model.named_parameters() if "lora_B" in n}
     loaded_b = {n: p for n, p in backend.model.named_parameters() if "lora_B" in n}
     assert len(loaded_b) == len(trained_b) > 0
@@ -353,7 +353,7 @@ def test_trained_adapter_serves_in_vllm(trained, tiny_model_dir, tmp_path):
                 logits = model(input_ids=torch.tensor([ids])).logits[0, :-1].float()
             return torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:])[:, None])[:, 0]
 
-        lora = LocalBackend.from_pretrained(tiny_model_dir, lora=trained["out"]).model
+        lora = LocalBackend.from_pretrained(tiny_model_dir, lora=trained["out"], merge=False).model
         served, local = vllm_logprobs("deepmath"), local_logprobs(lora)
         assert torch.allclose(served, local, atol=2e-3), (served - local).abs().max()
         with lora.disable_adapter():
