@@ -92,9 +92,8 @@ def resolve_model(model: str | None, *, log=None) -> str:
 
 def default_model_dir(base: PackagedBase = SMOLLM2, *, log=None) -> Path:
     """Path of the converted checkpoint, converting on first use."""
-    gguf = find_gguf(base)  # before the cache check: a missing package is reported even when converted
-    return _cached_checkpoint(base.name, lambda out: convert_gguf(gguf, out, base), log,
-                              f"Converting {gguf.name} to a transformers checkpoint")
+    return _cached_checkpoint(base.name, lambda out: convert_gguf(find_gguf(base), out, base), log,
+                              f"Converting the GGUF of {base.name} to a transformers checkpoint")
 
 
 def nano_model_dir(adapter: Path, base: Path | None = None, *, log=None) -> Path:
