@@ -282,8 +282,9 @@ async def build_engine(args: argparse.Namespace, err: Console) -> Engine:
         err.print(f"[yellow]note:[/] {BARE_NOTICE if lora is None else NOTICE}")
         with err.status("Preparing the offline default model…"):
             path = await anyio.to_thread.run_sync(lambda: default_model_dir(log=err.print))
-            source = str(path) if lora is None else str(await anyio.to_thread.run_sync(
-                lambda: nano_model_dir(lora, log=err.print)))
+            merged = path if lora is None else await anyio.to_thread.run_sync(
+                lambda: nano_model_dir(lora, path, log=err.print))
+        source = str(merged)
     else:
         source, _ = await anyio.to_thread.run_sync(_hub_source, args.model, "model", "config.json")
         path = Path(args.model)
