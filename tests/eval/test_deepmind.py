@@ -219,3 +219,24 @@ def test_a_huge_power_is_compared_without_evaluating_it():
     t0 = time.perf_counter()
     assert not grade("9**9**9**9", "2", "expr")
     assert time.perf_counter() - t0 < 5
+
+
+def test_the_runner_grades_with_the_problem_s_form(tmp_path):
+    import anyio
+
+    from agent_client import Trajectory
+    from eval.datasets import Problem
+    from eval.records import RunWriter
+    from eval.runner import run_problems
+
+    class Agent:
+        async def run(self, problem: str, *, seed: int | None = None) -> Trajectory:
+            return Trajectory(problem=problem, prompt_ids=[1], answer="x^2 + 1", finish_reason="answer")
+
+    items = [(0, Problem(id="a", problem="Expand.", answer="x**2 + 1", form="expr")),
+             (1, Problem(id="b", problem="Expand.", answer="x**2 - 1", form="expr"))]
+    with RunWriter(tmp_path / "run.jsonl", "w") as w:
+        anyio.run(lambda: run_problems(Agent(), items, w, samples=1, concurrency=1))
+    verdicts = {d["id"]: d["correct"] for d in map(json.loads, (tmp_path / "run.jsonl").read_text().splitlines())
+                if d["type"] == "problem"}
+    assert verdicts == {"a": [True], "b": [False]}
