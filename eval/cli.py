@@ -110,7 +110,7 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
     items = runner.select_shard(problems, shard)
     from eval.grading import parse_gold
 
-    bad = [p.id for _, p in items if not parse_gold(p.answer)]
+    bad = [p.id for _, p in items if p.form is None and not parse_gold(p.answer)]
     if bad:
         err.print(f"[yellow]warning:[/] math-verify cannot parse {len(bad)} reference answer(s); those problems "
                   f"can only be scored wrong: {', '.join(bad[:8])}{' …' if len(bad) > 8 else ''}")
@@ -266,8 +266,10 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
     if args.cmd == "datasets":
         from eval.datasets import available
 
-        for name, desc in available().items():
-            console.print(f"[bold]{name:10s}[/] {desc}")
+        names = available()
+        width = max(map(len, names))
+        for name, desc in names.items():
+            console.print(f"[bold]{name:{width}s}[/] {desc}")
         return 0
     try:
         if args.cmd == "score":
