@@ -317,7 +317,10 @@ class Sandbox:
             raise TypeError(f"code must be a str, not {type(code).__name__}")
         if session_id is not None and not isinstance(session_id, str):
             raise TypeError("session_id must be a str or None")
-        timeout = self.limits.timeout_s if timeout_s is None else float(timeout_s)
+        try:
+            timeout = self.limits.timeout_s if timeout_s is None else float(timeout_s)
+        except OverflowError:  # an int beyond float's range: out of range like any other
+            timeout = float("inf")
         if not 0 < timeout <= 3600:
             raise ValueError("timeout_s must be in (0, 3600]")
         deadline = time.monotonic() + timeout
