@@ -15,18 +15,13 @@ import json
 import math
 
 from hypothesis import event, example, given, strategies as st
-from support.fuzz import fuzz_settings
+from support.fuzz import fuzz_settings, mostly
 
 from wasm_sandbox import STATUSES, ExecResult
 
 MAX_TIMEOUT_S = 3600
 ANY_CHAR = st.characters(codec=None, exclude_categories=())  # every code point, lone surrogates included
 ANY_TEXT = st.text(ANY_CHAR, max_size=64)
-
-
-def _mostly(good, bad, one_in: int = 6):
-    """`good`, and `bad` one time in `one_in` (st.one_of would flatten and weigh every branch alike)."""
-    return st.integers(0, one_in - 1).flatmap(lambda k: bad if k == 0 else good)
 
 
 def _echo(template: str):
@@ -46,12 +41,12 @@ CODE = st.one_of(
 )
 NOT_A_STR = st.one_of(st.none(), st.integers(), st.binary(max_size=8), st.lists(st.integers(), max_size=2),
                       st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
-SESSION_ID = _mostly(
+SESSION_ID = mostly(
     st.one_of(st.none(), ANY_TEXT, st.just(""),
               st.builds(lambda c, k: c * k, st.sampled_from("a\x00\ud800é"), st.sampled_from([1_000, 100_000]))),
     st.one_of(st.integers(), st.floats(), st.binary(max_size=8), st.tuples(st.text(max_size=3))),
 )
-TIMEOUT = _mostly(
+TIMEOUT = mostly(
     st.one_of(st.none(), st.floats(min_value=1e-300, max_value=2.0)),
     st.one_of(
         st.floats(allow_nan=True, allow_infinity=True),
@@ -85,8 +80,8 @@ def _check_well_formed(r, cap: int) -> None:
         assert len(getattr(r, name) or "") <= bound, (name, len(getattr(r, name)))
 
 
-@fuzz_settings(ci_examples=300)
-@given(code=_mostly(CODE, NOT_A_STR), session_id=SESSION_ID, timeout_s=TIMEOUT)
+@fuzz_settings(ci_examples=800)
+@given(code=mostly(CODE, NOT_A_STR), session_id=SESSION_ID, timeout_s=TIMEOUT)
 @example(code="1", session_id=None, timeout_s=10**400)  # float() overflows: a ValueError, not an OverflowError
 @example(code="'\ud800' * 3000", session_id="\ud800", timeout_s=None)
 @example(code="print('\x00')\n\x00", session_id="", timeout_s=float("nan"))

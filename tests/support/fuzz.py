@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, settings, strategies as st
 
 SCALE_ENV = "DEEPMATH_FUZZ_SCALE"
 
@@ -35,3 +35,9 @@ def fuzz_settings(ci_examples: int) -> settings:
         print_blob=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     )
+
+
+def mostly(good: st.SearchStrategy, bad: st.SearchStrategy, one_in: int = 6) -> st.SearchStrategy:
+    """`good`, and `bad` one time in `one_in` (`st.one_of` would flatten nested choices and weigh
+    every branch alike)."""
+    return st.integers(0, one_in - 1).flatmap(lambda k: bad if k == 0 else good)
