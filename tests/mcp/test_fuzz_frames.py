@@ -171,9 +171,9 @@ def must_answer(msg) -> bool:
 class StdioWire:
     """The server over raw pipes; a thread turns its stdout into lines (bytes) on a queue."""
 
-    def __init__(self) -> None:
+    def __init__(self, stderr) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "mcp_server", *FLAGS], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.PIPE, stderr=stderr)
         self.lines: queue.Queue[bytes] = queue.Queue()
         self.sent: set[str] = set()  # every id we sent
         self.answered: Counter[str] = Counter()  # replies read, per id
@@ -219,8 +219,10 @@ class StdioWire:
 
 
 @pytest.fixture(scope="module")
-def stdio_wire(sandbox_prepared):
-    wire = StdioWire()
+def stdio_wire(sandbox_prepared, tmp_path_factory):
+    log_path = tmp_path_factory.mktemp("fuzz-stdio") / "stderr.log"
+    with open(log_path, "wb") as log:
+        wire = StdioWire(stderr=log)
     try:
         wire.request({"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {
             "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "fuzz", "version": "0"}}})
@@ -234,10 +236,12 @@ def stdio_wire(sandbox_prepared):
         except subprocess.TimeoutExpired:
             wire.proc.kill()
             pytest.fail("the stdio server did not exit after stdin closed")
-    assert wire.proc.returncode == 0
+    log = log_path.read_text(errors="replace")
+    assert wire.proc.returncode == 0, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]  # no exception escaped a handler into the log
 
 
-@fuzz_settings(ci_examples=150)
+@fuzz_settings(ci_examples=300)
 @given(frame=frames())
 def test_random_frames_over_stdio(stdio_wire, frame):
     kind, body, msgs = frame
@@ -250,3 +254,105 @@ def test_random_frames_over_stdio(stdio_wire, frame):
     stdio_wire.probe()
     stdio_wire.read_until(owed)  # a valid request is answered (a tools/call may outlast the probe)
     assert stdio_wire.proc.poll() is None
+
+
+# -- HTTP --------------------------------------------------------------------------------------------
+
+def replies_of(resp: httpx.Response) -> list:
+    """The JSON-RPC messages in a 200 response: a JSON body, or the data of each SSE event."""
+    ctype = resp.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        return [json.loads(resp.content.decode("utf-8"))]
+    assert ctype.startswith("text/event-stream"), (resp.status_code, ctype, resp.content[:200])
+    out = []
+    for block in resp.content.decode("utf-8").replace("\r\n", "\n").split("\n\n"):
+        data = [line[5:].lstrip(" ") for line in block.split("\n") if line.startswith("data:")]
+        if data and any(data):
+            out.append(json.loads("\n".join(data)))
+    return out
+
+
+class RawSession:
+    """An MCP session over raw httpx requests (initialize, initialized, then calls)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(timeout=REPLY_TIMEOUT_S)
+        r = self.http.post(url, headers=MCP_HEADERS, json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "fuzz", "version": "0"}}})
+        assert r.status_code == 200, r.text[:300]
+        self.id = r.headers["mcp-session-id"]
+        self.headers = MCP_HEADERS | {"mcp-session-id": self.id, "mcp-protocol-version": PROTOCOL}
+        r = self.http.post(url, headers=self.headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+        assert r.status_code == 202, r.text[:300]
+        self.calls = 0
+
+    def probe(self) -> None:
+        self.calls += 1
+        msg = _tool_call(f"probe-{self.calls}", PROBE)
+        r = self.http.post(self.url, headers=self.headers, json=msg)
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        replies = [m for m in replies_of(r) if m.get("id") == msg["id"]]
+        assert len(replies) == 1, replies
+        check_probe_reply(replies[0])
+
+
+@pytest.fixture(scope="module")
+def http_sessions(module_server):
+    """(the fuzzing client's session, a second, well-behaved client's session) on this module's server."""
+    fuzzer, good = RawSession(module_server.url), RawSession(module_server.url)
+    yield fuzzer, good
+    for s in (fuzzer, good):
+        s.http.close()
+
+
+ASCII = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
+HTTP_REQUESTS = st.fixed_dictionaries({
+    "verb": mostly(st.just("POST"), st.sampled_from(["PUT", "PATCH", "DELETE", "GET", "OPTIONS"]), 8),
+    "accept": mostly(st.just(MCP_HEADERS["Accept"]), st.sampled_from(
+        ["application/json", "text/event-stream", "*/*", "", "text/html", "application/json;q=0, text/event-stream;q=0"])
+        | ASCII),
+    "content_type": mostly(st.just("application/json"), st.sampled_from(
+        ["application/json; charset=utf-8", "application/json; charset=utf-16", "text/plain", "",
+         "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json, text/plain"])
+        | ASCII),
+    "session": mostly(st.just("own"), st.sampled_from(["none", "unknown"]) | ASCII, 4),
+    "version": mostly(st.just(PROTOCOL), st.sampled_from(["none", "2024-11-05", "2025-11-25", "2026-07-28"]) | ASCII),
+})
+
+
+@fuzz_settings(ci_examples=300)
+@given(frame=frames(), req=HTTP_REQUESTS)
+def test_random_requests_over_http(module_server, http_sessions, frame, req):
+    fuzzer, good = http_sessions
+    kind, body, msgs = frame
+    headers = {"Accept": req["accept"], "Content-Type": req["content_type"]}
+    session = {"own": fuzzer.id, "none": None, "unknown": uuid.uuid4().hex}.get(req["session"], req["session"])
+    if req["verb"] in ("GET", "DELETE") and session == fuzzer.id:  # GET would hold a stream open, DELETE end it
+        session = uuid.uuid4().hex
+    if session is not None:
+        headers["mcp-session-id"] = session
+    if req["version"] != "none":
+        headers["mcp-protocol-version"] = req["version"]
+    event(f"{req['verb']} {kind}")
+    r = fuzzer.http.request(req["verb"], module_server.url, content=body, headers=headers)
+    event(f"HTTP {r.status_code}")
+    assert r.status_code < 500, (r.status_code, r.text[:300])
+    sent = ids_in(body, msgs)
+    if r.status_code == 200:
+        replies = replies_of(r)
+        for msg in replies:
+            check_message(msg, sent)
+        if kind == "message" and must_answer(msgs[0]):
+            assert any(m.get("id") == msgs[0]["id"] and "method" not in m for m in replies), replies
+    elif r.status_code == 202:
+        assert r.content == b"", r.content[:300]
+    elif r.headers.get("content-type", "").startswith("application/json"):
+        check_message(r.json(), sent)
+    assert module_server.alive(), module_server.log()
+    good.probe()
+
+
+def test_the_fuzzed_http_server_logged_no_traceback(module_server):
+    """Runs after the fuzz test above (file order): no exception escaped a handler into the log."""
+    assert "Traceback" not in module_server.log(), module_server.log()
