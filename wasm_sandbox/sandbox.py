@@ -337,7 +337,8 @@ class Sandbox:
         admitted = False
         try:
             if deadline - time.monotonic() < MIN_RUN_S:
-                return _busy("the session was in use by another call until this call's deadline; nothing ran")
+                return _busy(f"less than {MIN_RUN_S:g} s of this call's deadline was left to run it (its session "
+                             "was in use by another call, or timeout_s was that short); nothing ran")
             with self._lock:
                 admitted = self._admit(sess)
             if not admitted:
