@@ -59,20 +59,24 @@ TOOL_PARAMS = st.fixed_dictionaries(
     optional={"arguments": TOOL_ARGS | JSON, "_meta": JSON})
 
 
+def _one_in(draw, n: int) -> bool:
+    return draw(st.sampled_from(range(n))) == 0  # uniform (st.integers favours its bounds)
+
+
 @st.composite
 def messages(draw) -> dict:
     """One JSON-RPC-shaped object: a request, notification or unsolicited response, often slightly off."""
-    if draw(st.integers(0, 7)) == 0:  # a response nobody asked for
+    if _one_in(draw, 8):  # a response nobody asked for
         msg = {"jsonrpc": "2.0", "id": draw(IDS)}
         msg |= {"result": draw(JSON)} if draw(st.booleans()) else {"error": draw(JSON)}
         return msg
     method = draw(METHODS)
     msg = {"jsonrpc": draw(mostly(st.just("2.0"), JSON, 8)), "method": method}
-    if draw(st.integers(0, 3)) > 0:
+    if not _one_in(draw, 4):
         msg["id"] = draw(IDS)
-    if draw(st.integers(0, 3)) > 0:
+    if not _one_in(draw, 4):
         msg["params"] = draw(TOOL_PARAMS if method == "tools/call" else st.dictionaries(TEXT, JSON, max_size=4) | JSON)
-    if draw(st.integers(0, 7)) == 0:
+    if _one_in(draw, 8):
         msg[draw(TEXT)] = draw(JSON)
     return msg
 
@@ -340,11 +344,17 @@ def test_random_requests_over_http(module_server, http_sessions, frame, req):
     event(f"HTTP {r.status_code}")
     assert r.status_code < 500, (r.status_code, r.text[:300])
     sent = ids_in(body, msgs)
+    valid_request = kind == "message" and must_answer(msgs[0])
+    proper = req == {"verb": "POST", "accept": MCP_HEADERS["Accept"], "content_type": "application/json",
+                     "session": "own", "version": PROTOCOL}
+    if valid_request and proper:  # a valid request, sent as a client should, in a live session: answered
+        event("a valid request, properly sent")
+        assert r.status_code == 200, (r.status_code, r.text[:300])
     if r.status_code == 200:
         replies = replies_of(r)
         for msg in replies:
             check_message(msg, sent)
-        if kind == "message" and must_answer(msgs[0]):
+        if valid_request:
             assert any(m.get("id") == msgs[0]["id"] and "method" not in m for m in replies), replies
     elif r.status_code == 202:
         assert r.content == b"", r.content[:300]
