@@ -317,7 +317,10 @@ class Sandbox:
             raise TypeError(f"code must be a str, not {type(code).__name__}")
         if session_id is not None and not isinstance(session_id, str):
             raise TypeError("session_id must be a str or None")
-        timeout = self.limits.timeout_s if timeout_s is None else float(timeout_s)
+        try:
+            timeout = self.limits.timeout_s if timeout_s is None else float(timeout_s)
+        except OverflowError:  # an int beyond float's range: out of range like any other
+            timeout = float("inf")
         if not 0 < timeout <= 3600:
             raise ValueError("timeout_s must be in (0, 3600]")
         deadline = time.monotonic() + timeout
@@ -334,7 +337,8 @@ class Sandbox:
         admitted = False
         try:
             if deadline - time.monotonic() < MIN_RUN_S:
-                return _busy("the session was in use by another call until this call's deadline; nothing ran")
+                return _busy(f"less than {MIN_RUN_S:g} s of this call's deadline was left to run it (its session "
+                             "was in use by another call, or timeout_s was that short); nothing ran")
             with self._lock:
                 admitted = self._admit(sess)
             if not admitted:
