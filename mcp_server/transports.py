@@ -114,6 +114,9 @@ def http_app(app: App, cfg: ServerConfig) -> Any:
         host=cfg.host,
         # JSON escaping can grow code up to 6x; leave room so our own size check gives the message.
         max_request_body_size=max(4 * 1024 * 1024, 8 * cfg.max_code_bytes),
+        # An MCP session its client left without a DELETE is closed when its sandbox sessions expire,
+        # not after the SDK's 30 minutes: its memory comes back as soon as it holds nothing usable.
+        session_idle_timeout=cfg.session_idle_s,
     )
     return ClientWatch(starlette, app.sessions.release)
 
