@@ -35,7 +35,7 @@ TOOL_OPEN, TOOL_CLOSE = "<tool_call>", "</tool_call>"
 OUTPUT_TEMPLATE = "\n```output\n{text}\n```\n"
 CUT_MARK = "\n... [{n} characters cut] ...\n"  # as the sandbox marks its own per-stream cut
 DEFAULT_TOOL_OUTPUT_TOKENS = 512  # the reasoning is in docs/agent.md ("Tool output cap")
-MIN_TOOL_OUTPUT_TOKENS = 32  # room for the output block and the cut mark
+MIN_TOOL_OUTPUT_TOKENS = 64  # room for the output block and the cut mark, with some of the output
 
 EventHook = Callable[[str, Trajectory, Any], None]
 

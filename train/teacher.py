@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agent_client import Agent, AgentConfig, AgentError, Generation, ToolExecutor, Trajectory
-from agent_client.agent import TOOL_CLOSE, TOOL_OPEN
+from agent_client.agent import DEFAULT_TOOL_OUTPUT_TOKENS, TOOL_CLOSE, TOOL_OPEN
 from agent_client.tokens import Part, encode_parts
 
 _OUTPUT = re.compile(r"```output\n(.*?)\n```", re.S)
@@ -103,13 +103,14 @@ class TraceSet:
 
 
 async def collect(items: Sequence[Any], tokenizer: Any, *, mode: Literal["agent", "plain"], prompt_version: str,
-                  executor: ToolExecutor | None, concurrency: int = 16) -> TraceSet:
+                  executor: ToolExecutor | None, concurrency: int = 16,
+                  max_tool_output_tokens: int | None = DEFAULT_TOOL_OUTPUT_TOKENS) -> TraceSet:
     """Run every item (an object with id, problem, answer, code) through the agent loop with the teacher."""
     from eval.grading import grade
 
     teacher = TeacherBackend(tokenizer, mode)
     cfg = AgentConfig(max_tokens=512, max_tokens_per_step=512, max_steps=2, temperature=0.0, mode=mode,
-                      prompt_version=prompt_version)
+                      prompt_version=prompt_version, max_tool_output_tokens=max_tool_output_tokens)
     agent = Agent(teacher, executor if mode == "agent" else None, tokenizer, cfg)
     for it in items:
         teacher.teach(agent.prompt_ids(it.problem), Lesson(code=it.code, gold=it.answer))
