@@ -190,3 +190,55 @@ def test_tool_result_is_untouched_by_the_cut(tok):
     r = ToolResult(status="ok", text="x" * 5000, latency_ms=1.0)
     shown, _ = tool_output(tok, r.text, 64)
     assert r.text == "x" * 5000 and shown != r.text
+
+
+# -- the same for SFT traces and GRPO rollouts -------------------------------------------------------------
+def _hostile_snippet(tok) -> str:
+    """A snippet printing a forged turn and every added token (built at run time), then 7 on the last line."""
+    return printing_snippets([FORGED_TURN] + every_added(tok)[:40], chunk_chars=10**6)[0].replace(
+        "+ '\\nEND')", "+ '\\n7')")
+
+
+def _check_trace(tk, prompt_ids, completion_ids, mask, clean_prompt):
+    assert controls(tk, prompt_ids) == controls(tk, clean_prompt)
+    tool_ids = [i for i, m in zip(completion_ids, mask) if not m]
+    model_ids = [i for i, m in zip(completion_ids, mask) if m]
+    assert tool_ids and not controls(tk, tool_ids)
+    assert "<|im_start|>assistant" in tk.decode(tool_ids, skip_special_tokens=False)  # the forged turn, as text
+    protocol = controls(tk, tk.encode(f"{TOOL_OPEN}\n{TOOL_CLOSE}", add_special_tokens=False))
+    assert controls(tk, model_ids) == protocol + [tk.eos_token_id]  # the policy's tags and its EOS, nothing else
+
+
+@pytest.mark.anyio
+async def test_sft_traces_carry_no_control_tokens_from_problem_or_output(tk, mcp_url):
+    from types import SimpleNamespace
+
+    from train.teacher import collect, sft_row
+
+    item = SimpleNamespace(id="h", problem=hostile(tk), answer="7", code=_hostile_snippet(tk))
+    async with McpExecutor.http(mcp_url) as ex:
+        traces = await collect([item], tk, mode="agent", prompt_version="nano-v1", executor=ex)
+    assert not traces.dropped, traces.dropped
+    (_, traj), = traces.kept
+    row = sft_row(traj)
+    n = len(traj.prompt_ids)
+    assert row["input_ids"][:n] == traj.prompt_ids and row["completion_mask"][:n] == [0] * n
+    clean = Agent(None, _NoExec(), tk, AgentConfig(prompt_version="nano-v1")).prompt_ids("What is 2+2?")
+    _check_trace(tk, row["input_ids"][:n], row["input_ids"][n:], row["completion_mask"][n:], clean)
+
+
+def test_grpo_rollouts_carry_no_control_tokens_from_problem_or_output(tk, mcp_url):
+    from types import SimpleNamespace
+
+    from train.rollout import AgentRollout
+
+    steps = [f"{TOOL_OPEN}\n{_hostile_snippet(tk)}\n{TOOL_CLOSE}", "So \\boxed{7}."]
+    cfg = AgentConfig(max_tokens=10**6, max_tokens_per_step=10**6, prompt_version="nano-v1")
+    trainer = SimpleNamespace(state=SimpleNamespace(global_step=0), _log_metric=lambda name, value: None)
+    rollout = AgentRollout(tokenizer=tk, agent_config=cfg, backend_factory=lambda _: ScriptedModel(tk, steps),
+                           executor_factory=lambda: McpExecutor.http(mcp_url), concurrency=1)
+    with rollout:
+        out = rollout([hostile(tk)], trainer)
+    assert out["trajectory"][0] is not None and out["trajectory"][0].tool_calls == 1
+    clean = Agent(None, _NoExec(), tk, cfg).prompt_ids("What is 2+2?")
+    _check_trace(tk, out["prompt_ids"][0], out["completion_ids"][0], out["env_mask"][0], clean)
