@@ -8,11 +8,12 @@ only covers added tokens marked special, not `<tool_call>` or `<think>` (added w
 
 How: untrusted text is encoded by a copy of the tokenizer's own pipeline (normalizer, pre-tokenizer,
 model) with its control tokens removed from the added tokens, so none can be matched in it; its ids
-decode back to the same text with the unchanged tokenizer. Trusted text (the chat template around the problem,
-the loop's own markers) is encoded normally and contributes its control tokens; the text between
-two trusted control tokens, trusted and untrusted parts alike, is encoded in one piece, which is how
-the tokenizer itself encodes text between added tokens, so ids are unchanged wherever no added token
-occurs in untrusted text. Needs a fast (tokenizers-backed) tokenizer, which AutoTokenizer gives.
+decode back to the same text with the unchanged tokenizer. Trusted text (the chat template around
+the problem, the loop's own markers) is encoded normally and contributes its control tokens; the
+text between two trusted control tokens, trusted and untrusted parts alike, is encoded in one
+piece, which is how the tokenizer itself encodes text between added tokens, so ids are unchanged
+wherever no added token occurs in untrusted text. Needs a fast (tokenizers-backed) tokenizer, which
+AutoTokenizer gives. The copy is made on first use of a tokenizer; tokens added to it later are not seen.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _text_only(tokenizer: Any) -> tuple[Any, frozenset[int]]:
             copy.add_tokens([AddedToken(t["content"], single_word=t["single_word"], lstrip=t["lstrip"],
                                         rstrip=t["rstrip"], normalized=t["normalized"], special=t["special"])
                              for t in text])
-            entry = _TEXT_ONLY[tokenizer] = (copy, frozenset(t["id"] for t in added if t not in text))
+            entry = _TEXT_ONLY[tokenizer] = (copy, frozenset(t["id"] for t in added) - {t["id"] for t in text})
         return entry
 
 
