@@ -3,7 +3,9 @@
 Why the loop works on token ids: the trajectory is one growing sequence (prompt, then model tokens
 with mask 1 and tool-output tokens with mask 0). Each step sends exactly that sequence back to the
 backend, so the context the model saw at step k is a prefix of the final sequence, and decoded
-model text is never re-tokenized. Tool output is the only text this module tokenizes.
+model text is never re-tokenized. Tool output is the only text this module tokenizes, as untrusted
+text (`agent_client.tokens`: a snippet printing `<|im_end|>` adds text, not a control token), cut
+to `max_tool_output_tokens` per call.
 
 Stop rules: the model's EOS; a `\\boxed{}` written outside the thinking block;
 `max_steps` model turns (a turn ends at a tool call); the token budget (`max_tokens` of the model's own tokens in total,
@@ -24,12 +26,16 @@ from pydantic import BaseModel, Field
 from agent_client.answer import boxed_outside_thinking, extract_answer, thinking_open
 from agent_client.interfaces import AgentError, Backend, Generation, ToolExecutor, ToolResult
 from agent_client.prompt import DEFAULT_VERSION, PromptTokens, load_prompt
+from agent_client.tokens import encode_text, text_only_tokenizer
 from agent_client.trajectory import Segment, Trajectory
 
 log = logging.getLogger(__name__)
 
 TOOL_OPEN, TOOL_CLOSE = "<tool_call>", "</tool_call>"
 OUTPUT_TEMPLATE = "\n```output\n{text}\n```\n"
+CUT_MARK = "\n... [{n} characters cut] ...\n"  # as the sandbox marks its own per-stream cut
+DEFAULT_TOOL_OUTPUT_TOKENS = 512  # the reasoning is in docs/agent.md ("Tool output cap")
+MIN_TOOL_OUTPUT_TOKENS = 64  # room for the output block and the cut mark, with some of the output
 
 EventHook = Callable[[str, Trajectory, Any], None]
 
@@ -52,6 +58,10 @@ class AgentConfig(BaseModel):
     tool_timeout_s: float | None = Field(None, description="per-snippet timeout sent to run_python")
     max_context: int | None = Field(None, description="model context window; caps prompt + completion")
     seed: int | None = Field(None, description="base seed; request k of trajectory i uses seed + 1000*i + k")
+    max_tool_output_tokens: int | None = Field(
+        DEFAULT_TOOL_OUTPUT_TOKENS, ge=MIN_TOOL_OUTPUT_TOKENS,
+        description="tokens one tool output may add to the context (its output block included); the middle "
+                    "of a longer output is cut and the cut marked; None = no cap (docs/agent.md)")
 
 
 def _strip_fences(code: str) -> str:
@@ -60,6 +70,28 @@ def _strip_fences(code: str) -> str:
     if lines and lines[0].lstrip().startswith("```") and lines[-1].strip() == "```":
         lines = lines[1:-1]
     return "\n".join(lines)
+
+
+def tool_output(tokenizer: Any, text: str, cap: int | None) -> tuple[str, list[int]]:
+    """(the output text the model is shown, the ids appended): `OUTPUT_TEMPLATE` around `text`, encoded
+    as untrusted text (no control token can arise from it). When that is more than `cap` tokens, the
+    middle of `text` is cut at token boundaries, keeping as much of its head and tail as fits, and
+    the cut is marked with `CUT_MARK`."""
+    ids = encode_text(tokenizer, OUTPUT_TEMPLATE.format(text=text))
+    if cap is None or len(ids) <= cap:
+        return text, ids
+    spans = text_only_tokenizer(tokenizer).encode(text, add_special_tokens=False).offsets
+    keep = max(0, len(spans) - (len(ids) - cap))
+    while True:
+        head = text[:spans[(keep + 1) // 2 - 1][1]] if keep > 1 else ""
+        tail = text[spans[len(spans) - keep // 2][0]:] if keep // 2 else ""
+        shown = head + CUT_MARK.format(n=len(text) - len(head) - len(tail)) + tail
+        ids = encode_text(tokenizer, OUTPUT_TEMPLATE.format(text=shown))
+        if len(ids) <= cap:
+            return shown, ids
+        if keep == 0:
+            raise ValueError(f"a tool output cap of {cap} tokens cannot hold the output block and the cut mark")
+        keep = max(0, keep - (len(ids) - cap))
 
 
 class _Run:
@@ -197,9 +229,8 @@ class Agent:
                     ts = time.perf_counter()
                     result = await self._execute(code, session_id)
                     tool_s += time.perf_counter() - ts
-                    out_ids = list(self.tokenizer.encode(OUTPUT_TEMPLATE.format(text=result.text),
-                                                         add_special_tokens=False))
-                    run.add_tool(out_ids, result)
+                    shown, out_ids = tool_output(self.tokenizer, result.text, cfg.max_tool_output_tokens)
+                    run.add_tool(out_ids, result.model_copy(update={"text": shown}))
                     emit("segments", traj, None)
                     turn += 1
                     continue
@@ -283,4 +314,4 @@ class Agent:
         return results  # type: ignore[return-value]
 
 
-__all__ = ["Agent", "AgentConfig", "AgentError", "OUTPUT_TEMPLATE"]
+__all__ = ["Agent", "AgentConfig", "AgentError", "OUTPUT_TEMPLATE", "tool_output"]

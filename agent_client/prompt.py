@@ -8,11 +8,14 @@ file, never editing one that results were produced with.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from agent_client.tokens import Split, encode_parts
 
 PROMPT_DIR = Path(__file__).parent / "prompts"
 DEFAULT_VERSION = "v1"
@@ -64,49 +67,39 @@ def load_prompt(version: str = DEFAULT_VERSION) -> Prompt:
 
 
 class PromptTokens:
-    """Chat-templated, tokenized prompts, with the shared head tokenized once.
+    """Chat-templated, tokenized prompts: the template's text is tokenized once, the problem as text.
 
-    Why: every problem's prompt starts with the same system prompt and few-shot examples (~2k tokens),
-    and tokenizing them again for every trajectory was the largest client-side cost per trajectory.
-    The prompt is split just before an added token (e.g. `<|im_start|>` of the user turn): tokenizers
-    cut the text at added tokens before anything else, so `encode(head) + encode(rest)` equals
-    `encode(head + rest)`. That is verified on probe problems when the split is chosen; if it does
-    not hold for a tokenizer, every prompt is tokenized whole."""
+    Why: the problem is data (from users and datasets) and must never yield a control token
+    (`agent_client.tokens`); and every problem's prompt shares the same system prompt and few-shot
+    examples (~2k tokens), whose tokenization is done once. The template is rendered with a marker
+    as the problem; the text before and after the marker is the template's own (its control tokens
+    count), and what a problem renders to between them is encoded as untrusted text."""
 
     MARK = "@@DEEPMATH-PROBLEM@@"
-    PROBES = ("What is 1 + 1?", " x", "Find $\\frac{1}{2}$.\n\nAnswer:")
 
     def __init__(self, tokenizer: Any, prompt: Prompt, mode: Mode):
         self.tok, self.prompt, self.mode = tokenizer, prompt, mode
-        self.head, self.head_ids = self._split()
+        full = self.text(self.MARK)
+        at = full.find(self.MARK)
+        if at < 0 or full.count(self.MARK) != 1:
+            raise ValueError("the chat template does not show the user message once and verbatim; "
+                             "the problem cannot be told apart from the template")
+        self.head, self.tail = full[:at], full[at + len(self.MARK):]
+        self.split = Split(tokenizer, self.head, self.tail)
 
     def text(self, problem: str) -> str:
         return self.tok.apply_chat_template(self.prompt.messages(problem, self.mode), tokenize=False,
                                             add_generation_prompt=True)
 
-    def _encode(self, text: str) -> list[int]:
-        return list(self.tok.encode(text, add_special_tokens=False))
-
-    def _split(self) -> tuple[str, list[int]]:
-        full = self.text(self.MARK)
-        at = full.find(self.MARK)
-        added = getattr(self.tok, "added_tokens_decoder", {}) or {}
-        starts = [full.rfind(t.content, 0, at) for t in added.values()
-                  if not getattr(t, "lstrip", False) and not getattr(t, "rstrip", False) and t.content]
-        cut = max(starts, default=-1) if at >= 0 else -1
-        if cut <= 0:
-            return "", []
-        head = full[:cut]
-        head_ids = self._encode(head)
-        for probe in self.PROBES:
-            text = self.text(probe)
-            if not text.startswith(head) or head_ids + self._encode(text[cut:]) != self._encode(text):
-                return "", []
-        return head, head_ids
-
     def ids(self, problem: str) -> tuple[str, list[int]]:
         """(prompt text, prompt ids) for one problem."""
         text = self.text(problem)
-        if self.head and text.startswith(self.head):
-            return text, self.head_ids + self._encode(text[len(self.head):])
-        return text, self._encode(text)
+        end = len(text) - len(self.tail)
+        if end >= len(self.head) and text.startswith(self.head) and text.endswith(self.tail):
+            return text, self.split.ids(text[len(self.head):end])
+        # the template changed its own text for this problem (e.g. Gemma's `| trim` of an empty one): the
+        # longest shared beginning and end are the template's, everything between is the problem's
+        p = len(os.path.commonprefix([text, self.head]))
+        q = min(len(os.path.commonprefix([text[::-1], self.tail[::-1]])), len(text) - p)
+        return text, encode_parts(self.tok, [(text[:p], True), (text[p:len(text) - q], False),
+                                             (text[len(text) - q:], True)])

@@ -33,7 +33,7 @@ import anyio
 import httpx
 from rich.console import Console
 
-from agent_client.agent import AgentConfig
+from agent_client.agent import MIN_TOOL_OUTPUT_TOKENS, AgentConfig
 from agent_client.interfaces import AgentError
 from agent_client.mcp_executor import McpExecutor
 from agent_client.openai_backend import OpenAIBackend
@@ -83,6 +83,14 @@ def number(low: float, high: float | None = None, *, low_open: bool = False):
     return parse
 
 
+def tool_output_cap(text: str) -> int | None:
+    """argparse type of --max-tool-output: tokens per tool output, 0 = no cap."""
+    value = at_least(0)(text)
+    if 0 < value < MIN_TOOL_OUTPUT_TOKENS:
+        raise argparse.ArgumentTypeError(f"must be 0 (no cap) or at least {MIN_TOOL_OUTPUT_TOKENS}, got {value}")
+    return value or None
+
+
 def add_debug(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks and the sandbox server's debug log")
 
@@ -130,6 +138,9 @@ def add_engine_args(p: argparse.ArgumentParser, *, seed_help: str = "base seed (
                    help="with --mcp-url: a file whose first line is the server's bearer token "
                         "(default: $DEEPMATH_MCP_TOKEN, if set)")
     g.add_argument("--tool-timeout", type=number(0.0, low_open=True), default=None, help="seconds per snippet")
+    g.add_argument("--max-tool-output", type=tool_output_cap, default=d.max_tool_output_tokens, metavar="TOKENS",
+                   help=f"tokens one tool output may add to the context (default {d.max_tool_output_tokens}; "
+                        "the middle of a longer one is cut, marked; 0 = no cap)")
     add_debug(p)
     add_version(p)
 
@@ -313,7 +324,7 @@ def agent_config(args: argparse.Namespace, engine: Engine, *, stream: bool = Fal
             STREAM_TOKENS_PER_STEP if stream and engine.local else d.max_tokens_per_step),
         max_steps=args.max_steps, temperature=args.temperature, top_p=args.top_p, mode=args.mode,
         prompt_version=args.prompt_version, tool_timeout_s=args.tool_timeout, seed=args.seed,
-        max_context=engine.max_context)
+        max_context=engine.max_context, max_tool_output_tokens=args.max_tool_output)
 
 
 # -- sandbox -------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import anyio  # noqa: E402
 import torch  # noqa: E402
 
 from agent_client import Agent, AgentConfig, LocalBackend  # noqa: E402
-from agent_client.agent import OUTPUT_TEMPLATE  # noqa: E402
+from agent_client.agent import tool_output  # noqa: E402
 from agent_client.default_model import default_model_dir  # noqa: E402
 
 def questions():
@@ -65,7 +65,7 @@ def agent_prompts(tok, source, n: int, cfg: AgentConfig) -> list[list[int]]:
 
 async def trajectories(backend: LocalBackend, prompts: list[list[int]], step_tokens: int) -> tuple[int, float]:
     """Run one two-call trajectory per prompt, all at once; (generated tokens, wall seconds)."""
-    tool = backend.tokenizer.encode(OUTPUT_TEMPLATE.format(text="42"), add_special_tokens=False)
+    tool = tool_output(backend.tokenizer, "42", None)[1]  # as the loop appends a tool result
     kw = dict(max_tokens=step_tokens, temperature=0.0, top_p=1.0, stop=["</tool_call>"])
     outs: list = [None] * len(prompts)
 

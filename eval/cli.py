@@ -124,7 +124,8 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
         prompt_version=args.prompt_version,
         sampling={"temperature": cfg.temperature, "top_p": cfg.top_p, "seed": args.seed},
         budgets={"max_tokens": cfg.max_tokens, "max_tokens_per_step": cfg.max_tokens_per_step,
-                 "max_steps": cfg.max_steps, "tool_timeout_s": cfg.tool_timeout_s, "max_context": cfg.max_context},
+                 "max_steps": cfg.max_steps, "tool_timeout_s": cfg.tool_timeout_s, "max_context": cfg.max_context,
+                 "max_tool_output_tokens": cfg.max_tool_output_tokens},
         mcp=sandbox_label(args),
         concurrency=concurrency, seed=args.seed, versions=runner.package_versions(),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from agent_client.agent import DEFAULT_TOOL_OUTPUT_TOKENS, MIN_TOOL_OUTPUT_TOKENS
 from wasm_sandbox.version import add_version
 
 Engine = Literal["vllm-server", "vllm-colocate", "local"]
@@ -80,6 +81,9 @@ class TrainConfig:
     max_tokens_per_step: int = _f(1024, "model tokens per generate call (between two tool calls)")
     agent_max_steps: int = _f(50, "model turns per rollout; a turn ends at a tool call (Intel: max_agent_steps 50)")
     tool_timeout_s: float | None = _f(None, "per-snippet sandbox timeout; default: the server's")
+    max_tool_output_tokens: int | None = _f(DEFAULT_TOOL_OUTPUT_TOKENS, "tokens one tool output may add to a "
+                                            "rollout (the middle of a longer one is cut, marked; as deepmath-agent "
+                                            "and deepmath-eval --max-tool-output); none = no cap")
     prompt_version: str = _f("v1", "agent prompt version (agent_client/prompts/<v>.json) or a prompt file")
     top_p: float = _f(0.8, "nucleus sampling during rollouts (Intel: 0.8)")
 
@@ -136,6 +140,8 @@ class TrainConfig:
             raise ValueError("max_dropped_fraction must be in [0, 1]")
         if self.temperature_steps < 0 or self.temperature_start < 0 or self.temperature_end < 0:
             raise ValueError("temperature schedule values must be >= 0")
+        if self.max_tool_output_tokens is not None and self.max_tool_output_tokens < MIN_TOOL_OUTPUT_TOKENS:
+            raise ValueError(f"max_tool_output_tokens must be at least {MIN_TOOL_OUTPUT_TOKENS} (or none)")
 
     # -- serialisation -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

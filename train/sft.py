@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from agent_client.agent import DEFAULT_TOOL_OUTPUT_TOKENS
 from train.config import _f
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ class SFTStageConfig:
     mcp_command: str = _f("deepmath-mcp --log-level WARNING", "command that starts the sandbox MCP server (stdio)")
     mcp_url: str | None = _f(None, "a running deepmath-mcp at this streamable-HTTP URL instead (its bearer "
                                         "token, if any, from $DEEPMATH_MCP_TOKEN)")
+    max_tool_output_tokens: int = _f(DEFAULT_TOOL_OUTPUT_TOKENS, "tokens one tool output may add to a trace (the "
+                                                                 "middle of a longer one is cut, marked; as at "
+                                                                 "inference and in GRPO)")
     num_train_epochs: float = _f(1.0, "epochs over the kept traces (when --max-steps is -1)")
     max_steps: int = _f(-1, "optimizer steps; -1 = use --num-train-epochs")
     per_device_train_batch_size: int = _f(8, "sequences per micro-batch")
@@ -111,9 +115,11 @@ def build_traces(cfg: SFTStageConfig, tokenizer: Any) -> list[dict[str, list[int
 
     async def go() -> Any:
         if cfg.mode == "plain":
-            return await collect(items, tokenizer, mode="plain", prompt_version=cfg.prompt_version, executor=None)
+            return await collect(items, tokenizer, mode="plain", prompt_version=cfg.prompt_version, executor=None,
+                                 max_tool_output_tokens=cfg.max_tool_output_tokens)
         async with _executor(cfg) as ex:
-            return await collect(items, tokenizer, mode="agent", prompt_version=cfg.prompt_version, executor=ex)
+            return await collect(items, tokenizer, mode="agent", prompt_version=cfg.prompt_version, executor=ex,
+                                 max_tool_output_tokens=cfg.max_tool_output_tokens)
 
     traces = anyio.run(go)
     if not traces.kept:

@@ -10,8 +10,10 @@ mask (1 on the teacher's tokens, 0 on tool output) are therefore made by the sam
 them at inference and in GRPO.
 
 The teacher's own text is tokenized (it is the policy's output, as sampled ids are for a model);
-nothing the loop produced is re-tokenized. A teacher trace whose snippet fails, or whose boxed
-answer does not grade as the gold, is dropped and counted, never repaired.
+nothing the loop produced is re-tokenized. Of that text only the protocol's tags may be control
+tokens: the snippet and the answer read from the output are encoded as untrusted text. A teacher
+trace whose snippet fails, or whose boxed answer does not grade as the gold, is dropped and
+counted, never repaired.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agent_client import Agent, AgentConfig, AgentError, Generation, ToolExecutor, Trajectory
-from agent_client.agent import TOOL_CLOSE, TOOL_OPEN
+from agent_client.agent import DEFAULT_TOOL_OUTPUT_TOKENS, TOOL_CLOSE, TOOL_OPEN
+from agent_client.tokens import Part, encode_parts
 
 _OUTPUT = re.compile(r"```output\n(.*?)\n```", re.S)
 
 
-def final_sentence(answer: str) -> str:
-    return f"The answer is \\boxed{{{answer}}}."
+def final_sentence(answer: str) -> list[Part]:
+    """The teacher's last turn; `answer` is copied from the sandbox output, so it is untrusted text."""
+    return [("The answer is \\boxed{", True), (answer, False), ("}.", True)]
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,13 @@ class TeacherBackend:
                 return lesson, n
         raise AgentError("teacher: a prompt it was not taught")
 
-    def _reply(self, lesson: Lesson, completion: str) -> tuple[str, bool]:
-        """(text, ends the trajectory)."""
+    def _reply(self, lesson: Lesson, completion: str) -> tuple[list[Part], bool]:
+        """(text as trusted/untrusted parts, ends the trajectory). Only the protocol's own tags are the
+        teacher's control tokens; the snippet (from a problem family) and the answer are encoded as text."""
         if self.mode == "plain":
             return final_sentence(lesson.gold), True
         if not completion:
-            return f"{TOOL_OPEN}\n{lesson.code}\n{TOOL_CLOSE}", False
+            return [(f"{TOOL_OPEN}\n", True), (lesson.code, False), (f"\n{TOOL_CLOSE}", True)], False
         outputs = _OUTPUT.findall(completion)
         lines = [ln.strip() for ln in (outputs[-1] if outputs else "").splitlines() if ln.strip()]
         if not lines:
@@ -78,8 +83,9 @@ class TeacherBackend:
                        stop: list[str], seed: int | None = None) -> Generation:
         lesson, n = self._lesson(prompt_ids)
         completion = self.tok.decode(list(prompt_ids[n:]), skip_special_tokens=False)
-        text, last = self._reply(lesson, completion)
-        ids = list(self.tok.encode(text, add_special_tokens=False)) + ([self.eos] if last else [])
+        parts, last = self._reply(lesson, completion)
+        text = "".join(p for p, _ in parts)
+        ids = encode_parts(self.tok, parts) + ([self.eos] if last else [])
         if len(ids) > max_tokens:
             ids = ids[:max_tokens]
             return Generation(token_ids=ids, text=self.tok.decode(ids), finish_reason="length")
@@ -97,13 +103,14 @@ class TraceSet:
 
 
 async def collect(items: Sequence[Any], tokenizer: Any, *, mode: Literal["agent", "plain"], prompt_version: str,
-                  executor: ToolExecutor | None, concurrency: int = 16) -> TraceSet:
+                  executor: ToolExecutor | None, concurrency: int = 16,
+                  max_tool_output_tokens: int | None = DEFAULT_TOOL_OUTPUT_TOKENS) -> TraceSet:
     """Run every item (an object with id, problem, answer, code) through the agent loop with the teacher."""
     from eval.grading import grade
 
     teacher = TeacherBackend(tokenizer, mode)
     cfg = AgentConfig(max_tokens=512, max_tokens_per_step=512, max_steps=2, temperature=0.0, mode=mode,
-                      prompt_version=prompt_version)
+                      prompt_version=prompt_version, max_tool_output_tokens=max_tool_output_tokens)
     agent = Agent(teacher, executor if mode == "agent" else None, tokenizer, cfg)
     for it in items:
         teacher.teach(agent.prompt_ids(it.problem), Lesson(code=it.code, gold=it.answer))

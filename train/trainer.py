@@ -75,7 +75,8 @@ def lora_config(cfg: TrainConfig) -> Any:
 def agent_config(cfg: TrainConfig) -> AgentConfig:
     return AgentConfig(max_tokens=cfg.max_tokens, max_tokens_per_step=min(cfg.max_tokens_per_step, cfg.max_tokens),
                        max_steps=cfg.agent_max_steps, temperature=cfg.temperature_start, top_p=cfg.top_p,
-                       mode="agent", prompt_version=cfg.prompt_version, tool_timeout_s=cfg.tool_timeout_s)
+                       mode="agent", prompt_version=cfg.prompt_version, tool_timeout_s=cfg.tool_timeout_s,
+                       max_tool_output_tokens=cfg.max_tool_output_tokens)
 
 
 def default_backend_factory(cfg: TrainConfig, tokenizer: Any) -> BackendFactory:

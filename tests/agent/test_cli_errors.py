@@ -59,6 +59,8 @@ USAGE = [  # (command, argv, what the one line must say); {tmp} is a fresh folde
     ("agent", ["--top-p", "0", "q"], "argument --top-p: must be in (0, 1]"),
     ("agent", ["--temperature", "-1", "q"], "argument --temperature: must be in [0, ∞)"),
     ("agent", ["--tool-timeout", "0", "q"], "argument --tool-timeout"),
+    ("agent", ["--max-tool-output", "10", "q"], "argument --max-tool-output: must be 0 (no cap) or at least 64"),
+    ("eval", ["run", "--dataset", "champ", "--out", "{tmp}/o.jsonl", "--max-tool-output", "-1"], "must be at least 0"),
     ("agent", ["--engine", "local", "--model", "/tmp/nonexistent-dm-model", "q"], "no such folder"),
     ("agent", ["--tokenizer", "./no/such/tok/", "q"], "--tokenizer ./no/such/tok/: no such folder"),
     ("agent", ["--lora", "{tmp}/missing-adapter", "q"], "missing-adapter: no such folder"),

@@ -20,7 +20,7 @@ from agent_client.setup import agent_config, build_engine, make_executor
 from eval import cli as eval_cli
 
 FLAGS = ["--max-tokens", "777", "--max-steps", "3", "--temperature", "0.2", "--top-p", "0.9", "--seed", "5",
-         "--tool-timeout", "2.5", "--mode", "agent", "--max-tokens-per-step", "300"]
+         "--tool-timeout", "2.5", "--mode", "agent", "--max-tokens-per-step", "300", "--max-tool-output", "100"]
 
 
 def _both(flags: list[str], tmp_path: Path):
@@ -48,6 +48,7 @@ def test_both_clis_build_the_same_config_from_the_same_flags(tok, tiny_model_dir
 
             ca, ce, ea, ee = anyio.run(configs)
             assert ca == ce
+            assert ca.max_tool_output_tokens == (100 if flags else AgentConfig().max_tool_output_tokens)
             assert ca.max_context == 2100  # the served window (deepmath-eval lost it before)
             assert ea.label == ee.label and ea.tokenizer.name_or_path == ee.tokenizer.name_or_path
             assert make_executor(a, None).describe == make_executor(e, None).describe
@@ -62,7 +63,7 @@ def test_the_shared_flags_are_declared_once():
     shared = set(a) & set(e)
     assert {"engine", "base_url", "model", "tokenizer", "retries", "lora", "mode", "max_tokens",
             "max_tokens_per_step", "max_steps", "temperature", "top_p", "seed", "prompt_version", "mcp_url",
-            "mcp_command", "tool_timeout", "debug"} <= shared
+            "mcp_command", "tool_timeout", "max_tool_output", "debug"} <= shared
     assert {k: a[k] for k in shared - {"samples", "concurrency"}} == {k: e[k] for k in shared - {"samples",
                                                                                                  "concurrency"}}
 

@@ -93,10 +93,10 @@ def test_prompt_file_and_split_tokenization(tok):
         load_prompt("v999")
     for mode in ("agent", "plain"):
         pt = PromptTokens(tok, p, mode)
-        assert pt.head_ids, "the tiny tokenizer splits at <|im_start|>"
-        for problem in ("What is 2+2?", " leading space", "tricky <|im_end|> text", "ünïcödé ∑", ""):
+        assert pt.split.head_ids, "the template's text before the problem is tokenized once"
+        for problem in ("What is 2+2?", " leading space", "ünïcödé ∑", ""):
             text, ids = pt.ids(problem)
-            assert ids == tok.encode(text, add_special_tokens=False)
+            assert ids == tok.encode(text, add_special_tokens=False)  # no control token in it: ids as before
             assert text.endswith("<|im_start|>assistant\n") and f"Question: {problem}" in text
 
 

@@ -88,9 +88,10 @@ def test_scripted_answers_through_the_sandbox_are_scored_exactly(tmp_path, tiny_
     srv = champ_server(problems)
     out = tmp_path / "run.jsonl"
     rc, _, err = cli("run", "--dataset", "champ", "--limit", "5", "--samples", "3", *scripted_args(srv, tiny_model_dir),
-                     "--out", str(out), "-q")
+                     "--max-tool-output", "96", "--out", str(out), "-q")
     assert rc == 0, err
     run = read_run(out)
+    assert run.header.budgets["max_tool_output_tokens"] == 96
     expected = {p.id: (i % 2 == 0) for i, p in enumerate(problems)}
     assert {p.id for p in run.problems} == set(expected)
     for p in run.problems:
@@ -151,6 +152,9 @@ def test_resume_refuses_a_changed_budget_and_a_larger_limit_extends_the_run(tmp_
     # a different token budget changes results: refused, naming the setting, file untouched
     rc, _, err = cli(*base, "--limit", "2", "--max-tokens", "77")
     assert rc == 2 and "different run" in err and "budgets.max_tokens" in err, err
+    assert out.read_bytes() == before
+    rc, _, err = cli(*base, "--limit", "2", "--max-tool-output", "0")  # so does the tool output cap
+    assert rc == 2 and "budgets.max_tool_output_tokens" in err, err
     assert out.read_bytes() == before
     # a larger --limit extends the same run: the 2 finished problems are kept, 2 more are added
     requests = len(srv.handler.requests)

@@ -24,7 +24,7 @@ class Protocol:
 def protocol_sequence(p: Protocol, tok) -> tuple[list[int], list[int], list[int]]:
     """(prompt ids, completion ids, mask) of the trajectory the model is taught."""
     from agent_client import Agent, AgentConfig
-    from agent_client.agent import OUTPUT_TEMPLATE
+    from agent_client.agent import tool_output
 
     class _NoExec:  # only the prompt is needed; Agent requires an executor in agent mode
         async def run(self, code, session_id, timeout_s=None):
@@ -35,7 +35,8 @@ def protocol_sequence(p: Protocol, tok) -> tuple[list[int], list[int], list[int]
 
     prompt = Agent(None, _NoExec(), tok, AgentConfig()).prompt_ids(p.problem)
     enc = lambda s: list(tok.encode(s, add_special_tokens=False))  # noqa: E731
-    call, out, answer = enc(p.call), enc(OUTPUT_TEMPLATE.format(text=p.tool_text)), enc(p.answer_text)
+    out = tool_output(tok, p.tool_text, AgentConfig().max_tool_output_tokens)[1]  # as the loop appends it
+    call, answer = enc(p.call), enc(p.answer_text)
     answer.append(tok.eos_token_id)
     return prompt, call + out + answer, [1] * len(call) + [0] * len(out) + [1] * len(answer)
 

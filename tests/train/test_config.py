@@ -43,6 +43,20 @@ def test_invalid_values_are_rejected(tmp_path):
         parse_args(["--config", str(bad)])
 
 
+def test_tool_output_cap_reaches_the_rollouts():
+    from agent_client.agent import AgentConfig
+    from train.sft import parse_args as sft_args
+    from train.trainer import agent_config
+
+    default = AgentConfig().max_tool_output_tokens  # one default for inference, eval, SFT and GRPO
+    assert parse_args([]).max_tool_output_tokens == default == sft_args([]).max_tool_output_tokens
+    assert agent_config(parse_args(["--max-tool-output-tokens", "300"])).max_tool_output_tokens == 300
+    assert agent_config(parse_args(["--max-tool-output-tokens", "none"])).max_tool_output_tokens is None
+    assert sft_args(["--max-tool-output-tokens", "200"]).max_tool_output_tokens == 200
+    with pytest.raises((SystemExit, ValueError)):
+        parse_args(["--max-tool-output-tokens", "8"])
+
+
 def test_optional_booleans_and_flag_spelled_file_keys(tmp_path):
     c = parse_args(["--bf16", "--no-use-cpu", "--tool-timeout-s", "none"])  # as in docs/train.md
     assert (c.bf16, c.use_cpu, c.tool_timeout_s) == (True, False, None)
