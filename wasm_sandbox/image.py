@@ -12,6 +12,8 @@ import hashlib
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -66,6 +68,16 @@ def verified_digests() -> dict[str, str]:
     return out
 
 
+@contextmanager
+def _removed_on_error(tmp: Path) -> Iterator[None]:
+    """A half-copied temporary file (a full disk, a kill) is not left behind to fill the disk."""
+    try:
+        yield
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def stdlib_dir() -> Path:
     """A cache folder holding only the stdlib zip under the name the guest expects.
 
@@ -76,11 +88,12 @@ def stdlib_dir() -> Path:
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / (GUEST_STDLIB_NAME + ".tmp")
-        try:
-            os.link(artifacts_dir() / STDLIB_ZIP, tmp)
-        except OSError:
-            shutil.copyfile(artifacts_dir() / STDLIB_ZIP, tmp)
-        os.replace(tmp, target)
+        with _removed_on_error(tmp):
+            try:
+                os.link(artifacts_dir() / STDLIB_ZIP, tmp)
+            except OSError:
+                shutil.copyfile(artifacts_dir() / STDLIB_ZIP, tmp)
+            os.replace(tmp, target)
     return folder
 
 
@@ -98,7 +111,8 @@ def wasmtime_cli() -> Path:
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_suffix(".tmp")
-        shutil.copyfile(src, tmp)
-        tmp.chmod(0o755)
-        os.replace(tmp, dst)
+        with _removed_on_error(tmp):
+            shutil.copyfile(src, tmp)
+            tmp.chmod(0o755)
+            os.replace(tmp, dst)
     return dst
