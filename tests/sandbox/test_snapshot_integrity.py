@@ -18,14 +18,8 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from support.small_module import ANSWER_WAT, Maker, answer, make_engine
 from wasm_sandbox import cache, runtime, snapshot
-
-ANSWER_WAT = '(module (func (export "answer") (result i32) i32.const {n}))'
-
-
-def _engine() -> wasmtime.Engine:
-    return runtime._make_engine()  # the engine settings production uses
-
 
 @pytest.fixture
 def handed(monkeypatch) -> list[bytes]:
@@ -39,26 +33,6 @@ def handed(monkeypatch) -> list[bytes]:
 
     monkeypatch.setattr(wasmtime.Module, "deserialize_file", staticmethod(spy))
     return seen
-
-
-class Maker:
-    """`make_wasm` for a small module: publishes answer() == n as a checked .wasm and counts builds."""
-
-    def __init__(self, root: Path, n: int = 42) -> None:
-        self.root, self.n, self.calls = root, n, 0
-
-    def __call__(self, stage: Path) -> Path:
-        self.calls += 1
-        src, dst = stage / "in.wasm", self.root / "small.wasm"
-        src.write_bytes(wasmtime.wat2wasm(ANSWER_WAT.format(n=self.n)))
-        cache.publish_checked(src, dst)
-        return dst
-
-
-def _answer(engine: wasmtime.Engine, module: wasmtime.Module) -> int:
-    store = wasmtime.Store(engine)
-    store.set_epoch_deadline(1 << 30)
-    return wasmtime.Instance(store, module, []).exports(store)["answer"](store)
 
 
 def _flip(path: Path, fractions=(0.3, 0.5, 0.7), length: int = 4096) -> None:
@@ -88,23 +62,23 @@ def small(tmp_path):
     """A cache folder holding a published, checked small compiled module."""
     root = tmp_path / "cache"
     root.mkdir(mode=0o755)
-    engine, make = _engine(), Maker(root)
+    engine, make = make_engine(), Maker(root)
     path = root / "small.cwasm"
-    assert _answer(engine, snapshot.load_compiled(engine, path, make)) == 42
+    assert answer(engine, snapshot.load_compiled(engine, path, make)) == 42
     assert make.calls == 1 and cache.digest_path(path).is_file()
     return engine, root, path, make
 
 
 def test_an_intact_snapshot_is_loaded_not_rebuilt(small, handed):
     engine, _, path, make = small
-    assert _answer(engine, snapshot.load_compiled(engine, path, make)) == 42
+    assert answer(engine, snapshot.load_compiled(engine, path, make)) == 42
     assert make.calls == 1 and handed == [path.read_bytes()]
 
 
 def _replace_with_another_module(path: Path) -> None:
     """Another valid compiled module for the same engine: wasmtime would load and run it."""
-    other = wasmtime.Module(_engine(), ANSWER_WAT.format(n=7)).serialize()
-    wasmtime.Module.deserialize(_engine(), other)  # valid-looking indeed
+    other = wasmtime.Module(make_engine(), ANSWER_WAT.format(n=7)).serialize()
+    wasmtime.Module.deserialize(make_engine(), other)  # valid-looking indeed
     path.write_bytes(other)
 
 
@@ -115,7 +89,7 @@ def test_a_damaged_snapshot_never_reaches_wasmtime_and_is_rebuilt(small, handed,
     damage(path)
     bad = path.read_bytes()
     module = snapshot.load_compiled(engine, path, make)
-    assert _answer(engine, module) == 42  # the rebuilt module, not the replacement's 7
+    assert answer(engine, module) == 42  # the rebuilt module, not the replacement's 7
     assert make.calls == 2
     assert handed == [good] and (bad != good or damage is _no_record)  # only the rebuilt file was handed over
     assert "rebuilding it" in capsys.readouterr().err
@@ -130,7 +104,7 @@ def test_a_damaged_wasm_is_rebuilt_before_it_is_compiled(small, handed):
         with cache.checked(root / "small.wasm"):
             pass
     make_checked = Maker(root)  # compiled_snapshot's make_wasm rebuilds a damaged .wasm the same way
-    assert _answer(engine, snapshot.load_compiled(engine, path, make_checked)) == 42
+    assert answer(engine, snapshot.load_compiled(engine, path, make_checked)) == 42
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o775, 0o1777])
@@ -194,7 +168,7 @@ def _no_rebuild(stage: Path) -> Path:
 
 
 def test_the_real_snapshot_damaged_or_truncated_is_caught_before_wasmtime(real_copy, handed):
-    engine = _engine()
+    engine = make_engine()
     record = cache.digest_path(real_copy).read_text()
     keep = real_copy.with_name("same-inode")  # the rebuild step removes the damaged file's name first
     os.link(real_copy, keep)
