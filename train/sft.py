@@ -183,15 +183,18 @@ def run(cfg: SFTStageConfig) -> dict[str, Any]:
     """Collect traces, train, save the adapter and its metadata. Resumable."""
     from transformers.trainer_utils import get_last_checkpoint
 
+    from train.checkpoints import saving
+
     out = Path(cfg.output_dir)
     trainer = build_trainer(cfg)
     last = get_last_checkpoint(str(out)) if cfg.resume and out.is_dir() else None
-    result = trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(str(out))
-    write_adapter_meta(out, base=base_model(cfg), prompt_version=cfg.prompt_version, mode=cfg.mode,
-                       recipe={"stage": "sft", **cfg.to_dict()})
-    summary = {"train": result.metrics, "global_step": result.global_step, "examples": len(trainer.train_dataset), "resumed_from": last}
-    (out / "sft_summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    with saving(out):
+        result = trainer.train(resume_from_checkpoint=last)
+        trainer.save_model(str(out))
+        write_adapter_meta(out, base=base_model(cfg), prompt_version=cfg.prompt_version, mode=cfg.mode,
+                           recipe={"stage": "sft", **cfg.to_dict()})
+        summary = {"train": result.metrics, "global_step": result.global_step, "examples": len(trainer.train_dataset), "resumed_from": last}
+        (out / "sft_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from agent_client import AgentConfig, LocalBackend, McpExecutor, OpenAIBackend
 from train.callbacks import JsonlMetricsCallback, TemperatureCallback, TemperatureSchedule
+from train.checkpoints import saving
 from train.config import TrainConfig
 from train.rewards import RewardSet
 from train.rollout import AgentRollout, BackendFactory, ExecutorFactory
@@ -174,17 +175,19 @@ def train(run: Run) -> dict[str, Any]:
     cfg, trainer = run.config, run.trainer
     out = Path(cfg.output_dir)
     main = trainer.is_world_process_zero()
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        cfg.save(out / "train_config.yaml")
-    with run.rollout:
-        result = trainer.train(resume_from_checkpoint=resolve_checkpoint(cfg))
-    trainer.save_model(str(out))  # rank 0 writes; other ranks only take part in gathering weights
-    trainer.save_state()
+    with saving(out):
+        if main:
+            out.mkdir(parents=True, exist_ok=True)
+            cfg.save(out / "train_config.yaml")
+        with run.rollout:
+            result = trainer.train(resume_from_checkpoint=resolve_checkpoint(cfg))
+        trainer.save_model(str(out))  # rank 0 writes; other ranks only take part in gathering weights
+        trainer.save_state()
     tot = run.rollout.totals  # this process's rollouts (per rank under accelerate)
     summary = {"train": result.metrics, "rollouts": tot.rollouts, "dropped": tot.dropped,
                "rollout_seconds": tot.seconds, "first_errors": tot.errors[:5],
                "reward_weights": dict(zip(run.rewards.names, run.rewards.weights))}
     if main:
-        (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
+        with saving(out):
+            (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
     return summary
