@@ -9,7 +9,7 @@ sleep, a 100 MiB write), host RSS left after fresh 150 MB calls; baselines: a
 in-process `exec` (the floor, no isolation at all).
 
 With `--baseline DIR` (another checkout with its own `.venv`, e.g. main before a change) only the
-call figures are measured, for this checkout and the baseline in alternating child processes
+call figures and the cold start are measured, for this checkout and the baseline in alternating child processes
 (`--rounds` each), and printed as medians over rounds with their ratio to the baseline (issue 10:
 no regression above 10 %). Alternating series share whatever else the machine is doing.
 """
@@ -45,11 +45,17 @@ def median_ms(fn, n: int) -> float:
 
 
 CALL_FIGURES = ("fresh isolated call, trivial", "fresh isolated call, sympy factor", "warm session call, trivial",
-                "warm session call, sympy integrate")
+                "warm session call, sympy integrate", "cold process start to first result (cache warm)")
+
+
+def cold_start_ms(k: int = 5) -> float:
+    """`deepmath-sandbox run` in a new process, to its printed result (the snapshot already compiled)."""
+    return median_ms(lambda: subprocess.run([sys.executable, "-m", "wasm_sandbox.cli", "run", SYMPY], check=True,
+                                            capture_output=True), k)
 
 
 def call_figures(n: int) -> dict[str, float]:
-    """The per-call figures, with only the API every version of the sandbox has."""
+    """The per-call figures and the cold start, with only the API every version of the sandbox has."""
     from wasm_sandbox import Limits, Sandbox
 
     sb = Sandbox(Limits(pool_size=2))
@@ -60,6 +66,7 @@ def call_figures(n: int) -> dict[str, float]:
                                   median_ms(lambda: sb.run("a + 1", session_id="bench"), n * 10),
                                   median_ms(lambda: sb.run(INTEGRATE, session_id="bench"), n))))
     sb.close()
+    out[CALL_FIGURES[-1]] = cold_start_ms()
     return out
 
 
@@ -123,8 +130,7 @@ def main() -> None:
     code = compile(SYMPY, "<bench>", "exec")
     floor = median_ms(lambda: exec(code, {}), n)
     sub = median_ms(lambda: subprocess.run([sys.executable, "-c", SYMPY], check=True), max(5, n // 5))
-    cold = median_ms(lambda: subprocess.run(
-        [sys.executable, "-m", "wasm_sandbox.cli", "run", SYMPY], check=True, capture_output=True), 5)
+    cold = cold_start_ms()
 
     overshoot = []
     for _ in range(max(5, n // 3)):

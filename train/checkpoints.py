@@ -17,6 +17,7 @@ from pathlib import Path
 from wasm_sandbox.diskfull import DiskFull, writing
 
 RESUME_HINT = "free some space and rerun the same command (it resumes from the last whole checkpoint)"
+GRPO_RESUME_HINT = "free some space and rerun with --resume-from-checkpoint latest (the last whole checkpoint is kept)"
 STATE_FILE = "trainer_state.json"  # transformers.trainer.TRAINER_STATE_NAME, written last into a checkpoint
 
 
@@ -26,11 +27,12 @@ def unfinished(output_dir: Path) -> list[Path]:
 
 
 @contextmanager
-def saving(output_dir: str | Path) -> Iterator[None]:
-    """Wrap training and saving: a full disk raises `DiskFull`, leaving only whole checkpoints."""
+def saving(output_dir: str | Path, then: str = RESUME_HINT) -> Iterator[None]:
+    """Wrap training and saving: a full disk raises `DiskFull` (ending with `then`), leaving only
+    whole checkpoints."""
     output_dir = Path(output_dir)
     try:
-        with writing("a training checkpoint", output_dir, then=RESUME_HINT):
+        with writing("a training checkpoint", output_dir, then=then):
             yield
     except DiskFull:
         for folder in unfinished(output_dir):

@@ -22,7 +22,7 @@ from typing import Any
 
 from agent_client import AgentConfig, LocalBackend, McpExecutor, OpenAIBackend
 from train.callbacks import JsonlMetricsCallback, TemperatureCallback, TemperatureSchedule
-from train.checkpoints import saving
+from train.checkpoints import GRPO_RESUME_HINT, saving
 from train.config import TrainConfig
 from train.rewards import RewardSet
 from train.rollout import AgentRollout, BackendFactory, ExecutorFactory
@@ -175,7 +175,7 @@ def train(run: Run) -> dict[str, Any]:
     cfg, trainer = run.config, run.trainer
     out = Path(cfg.output_dir)
     main = trainer.is_world_process_zero()
-    with saving(out):
+    with saving(out, then=GRPO_RESUME_HINT):
         if main:
             out.mkdir(parents=True, exist_ok=True)
             cfg.save(out / "train_config.yaml")
@@ -188,6 +188,6 @@ def train(run: Run) -> dict[str, Any]:
                "rollout_seconds": tot.seconds, "first_errors": tot.errors[:5],
                "reward_weights": dict(zip(run.rewards.names, run.rewards.weights))}
     if main:
-        with saving(out):
+        with saving(out, then=GRPO_RESUME_HINT):
             (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
     return summary
