@@ -49,23 +49,29 @@ def _sha256(path: Path) -> str:
 
 
 @lru_cache(maxsize=1)
-def verified_digests() -> dict[str, str]:
-    """Check the reactor and the stdlib zip against SHA256SUMS; return their digests."""
-    root = artifacts_dir()
+def expected_digests() -> dict[str, str]:
+    """The reactor's and the stdlib zip's digests as SHA256SUMS lists them (read, not computed)."""
     sums = {}
-    for line in (root / "SHA256SUMS").read_text().splitlines():
+    for line in (artifacts_dir() / "SHA256SUMS").read_text().splitlines():
         digest, _, name = line.strip().partition("  ")
         if name:
             sums[name.lstrip("*")] = digest
-    out = {}
     for name in (REACTOR, STDLIB_ZIP):
         if name not in sums:
             raise ImageError(f"SHA256SUMS has no entry for {name}")
+    return {name: sums[name] for name in (REACTOR, STDLIB_ZIP)}
+
+
+@lru_cache(maxsize=1)
+def verified_digests() -> dict[str, str]:
+    """Check the reactor and the stdlib zip against SHA256SUMS; return their digests."""
+    root = artifacts_dir()
+    out = expected_digests()
+    for name, digest in out.items():
         actual = _sha256(root / name)
-        if actual != sums[name]:
-            raise ImageError(f"{name}: checksum mismatch (expected {sums[name]}, got {actual})")
-        out[name] = actual
-    return out
+        if actual != digest:
+            raise ImageError(f"{name}: checksum mismatch (expected {digest}, got {actual})")
+    return dict(out)
 
 
 @contextmanager

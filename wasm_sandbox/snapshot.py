@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import wasmtime
@@ -158,9 +159,10 @@ def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable
     return module
 
 
-def snapshot_paths(source: str, engine_desc: str) -> tuple[Path, Path]:
-    """Where the snapshot (.wasm) and its compiled form (.cwasm) for this pre-import `source` live."""
-    digests = image.verified_digests()
+def snapshot_paths(source: str, engine_desc: str, digests: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """Where the snapshot (.wasm) and its compiled form (.cwasm) for this pre-import `source` live
+    (`digests`: the image's, default verified now)."""
+    digests = digests or image.verified_digests()
     wasm_key = _key(digests[image.REACTOR], digests[image.STDLIB_ZIP], source, image.wasmtime_cli().name)
     root = cache.cache_dir()
     return (root / f"snapshot-{wasm_key}.wasm",
@@ -170,20 +172,29 @@ def snapshot_paths(source: str, engine_desc: str) -> tuple[Path, Path]:
 def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
                       allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
     """The snapshot module for `engine`, built and compiled on first use, then loaded from cache
-    (both files checked against their recorded digests; a damaged one is built again)."""
+    (both files checked against their recorded digests; a damaged one is built again).
+
+    The image's own check (sha256 of its files against SHA256SUMS) runs in a thread meanwhile: the
+    paths are keyed by the digests SHA256SUMS lists, which are the verified ones whenever that check
+    passes, and nothing is built from the image, nor the module returned, before it has."""
     cache.check_private(cache.cache_dir())  # before anything is written into it
     source = _preinit_source(allowed)
-    wasm_path, cwasm_path = snapshot_paths(source, engine_desc)
-    root = wasm_path.parent
+    with ThreadPoolExecutor(1, thread_name_prefix="deepmath-image-check") as pool:
+        image_checked = pool.submit(image.verified_digests)
+        wasm_path, cwasm_path = snapshot_paths(source, engine_desc, image.expected_digests())
+        root = wasm_path.parent
 
-    def make_wasm(stage: Path) -> Path:
-        damage = _damaged(wasm_path)
-        if damage:
-            _say(f"{damage}; rebuilding it")
-            cache.remove_checked(wasm_path)
-        if not wasm_path.exists():
-            _build_snapshot_wasm(source, wasm_path, stage)
-        _prune(root, keep={wasm_path.name, cwasm_path.name})
-        return wasm_path
+        def make_wasm(stage: Path) -> Path:
+            image_checked.result()
+            damage = _damaged(wasm_path)
+            if damage:
+                _say(f"{damage}; rebuilding it")
+                cache.remove_checked(wasm_path)
+            if not wasm_path.exists():
+                _build_snapshot_wasm(source, wasm_path, stage)
+            _prune(root, keep={wasm_path.name, cwasm_path.name})
+            return wasm_path
 
-    return load_compiled(engine, cwasm_path, make_wasm)
+        module = load_compiled(engine, cwasm_path, make_wasm)
+        image_checked.result()
+    return module
