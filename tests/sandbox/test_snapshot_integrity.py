@@ -188,3 +188,17 @@ def test_the_real_snapshot_damaged_or_truncated_is_caught_before_wasmtime(real_c
     with pytest.raises(Rebuild):
         snapshot.load_compiled(engine, real_copy, _no_rebuild)
     assert handed == []
+
+
+def test_an_image_failing_its_checksums_still_stops_the_load(monkeypatch):
+    """The image's sha256 check runs alongside the snapshot's: its failure still ends the load."""
+    from wasm_sandbox import image
+
+    real = image._sha256
+    monkeypatch.setattr(image, "_sha256", lambda p: "0" * 64 if p.parent == image.artifacts_dir() else real(p))
+    image.verified_digests.cache_clear()
+    try:
+        with pytest.raises(image.ImageError, match="checksum mismatch"):
+            snapshot.compiled_snapshot(make_engine(), runtime.ENGINE_DESC)
+    finally:
+        image.verified_digests.cache_clear()
