@@ -3,7 +3,7 @@
     python benchmarks/sandbox.py [--n 30] [--baseline /path/to/other/checkout [--rounds 3]]
 
 Figures: fresh isolated call (trivial; a sympy integrate), warm session call, cold process start to
-first result (cache warm), RSS per extra live session, deadline overshoot (a loop, an unpatched
+first result (cache warm; wall and CPU time), RSS per extra live session, deadline overshoot (a loop, an unpatched
 sleep, a 100 MiB write), host RSS left after fresh 150 MB calls; baselines: a
 `python -c` subprocess doing the same sympy work (what a naive process sandbox costs) and
 in-process `exec` (the floor, no isolation at all).
