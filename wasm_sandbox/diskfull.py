@@ -1,10 +1,12 @@
 """One clear error for a full file system, whichever writer hit it.
 
 Why: a run file, a training checkpoint and the compiled snapshot are all written by code that
-surfaces a full disk differently (an `OSError` with errno ENOSPC from Python, a `RuntimeError`
-from torch's writer, a safetensors error, a failed `wasmtime wizer` whose stderr says so). Each
-writer wraps its writes in `writing(what, path)`, which turns any of these into `DiskFull`: one
-line naming what could not be written, where, and what to do. The CLIs print that line and exit
+surfaces a full disk differently (an `OSError` with errno ENOSPC from Python, a safetensors error
+or a failed `wasmtime wizer` that say so in their text, a `RuntimeError` from torch's writer that
+does not say why at all). Each writer wraps its writes, and only those, in `writing(what, path)`,
+which turns any of these into `DiskFull`: one line naming what could not be written, where, and
+what to do. An error that does not say is counted as a full disk when the file system it wrote to
+has less than `NEARLY_FULL` bytes (and less than 1 % of its size) left just after it. The CLIs print that line and exit
 with their usage code (2). What the writer had finished before stays as it was (each writer
 says how it keeps that promise).
 """
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+NEARLY_FULL = 1 << 20
 _FULL_TEXTS = tuple(os.strerror(e) for e in FULL_ERRNOS) + ("StorageFull", "os error 28")
 
 
@@ -46,13 +49,14 @@ def is_disk_full(exc: BaseException) -> bool:
     return False
 
 
-def _free(path: Path) -> str:
+def _usage(path: Path):
+    """Usage of the file system of `path` (or of its nearest existing parent); None if unknown."""
     for folder in (path, *path.parents):
         try:
-            return f"{shutil.disk_usage(folder).free / 1e6:.1f} MB free"
+            return shutil.disk_usage(folder)
         except OSError:
             continue
-    return "free space unknown"
+    return None
 
 
 @contextmanager
@@ -64,8 +68,10 @@ def writing(what: str, path: str | os.PathLike, then: str = "free some space and
     except DiskFull:
         raise
     except BaseException as exc:
-        if not is_disk_full(exc):
-            raise
         path = Path(path)
-        raise DiskFull(f"cannot write {what} to {path}: no space left on its file system ({_free(path)}); "
-                       f"{then}") from exc
+        usage = _usage(path)
+        full = usage is not None and usage.free < min(NEARLY_FULL, usage.total // 100)
+        if not (is_disk_full(exc) or (isinstance(exc, Exception) and full)):
+            raise
+        left = "free space unknown" if usage is None else f"{usage.free / 1e6:.1f} MB free"
+        raise DiskFull(f"cannot write {what} to {path}: no space left on its file system ({left}); {then}") from exc

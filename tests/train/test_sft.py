@@ -204,3 +204,22 @@ def test_deepmath_train_sft_on_a_full_disk_exits_2_with_one_line(traces, tiny_mo
     assert rc == 2 and len(errors) == 1 and "Traceback" not in err, err
     assert f"deepmath-train: error: cannot write a training checkpoint to {out}: no space left" in errors[0]
     assert (out / "traces.jsonl").read_bytes() == kept_traces and not list(out.glob("checkpoint-*"))
+
+
+def test_a_torch_save_on_a_full_disk_is_one_line_and_its_checkpoint_is_removed(small_tmpfs):
+    """torch's writer fails without saying why ("unexpected pos ..."); the full disk it leaves says it."""
+    import torch
+
+    from train.checkpoints import saving
+    from wasm_sandbox.diskfull import DiskFull
+
+    disk = small_tmpfs("1m")
+    with pytest.raises(ValueError, match="not about space"):  # other errors stay what they are
+        with saving(disk):
+            raise ValueError("not about space")
+    (disk / "checkpoint-7").mkdir()
+    with pytest.raises(DiskFull, match="no space left") as caught:
+        with saving(disk):
+            torch.save({"w": torch.zeros(1 << 20)}, disk / "checkpoint-7" / "optimizer.pt")  # 4 MB into 1 MB
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert not (disk / "checkpoint-7").exists()  # cut short: removed, a resume will not pick it
