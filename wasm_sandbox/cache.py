@@ -40,6 +40,8 @@ from filelock import FileLock
 STAGE_PREFIX = ".partial-"
 DIGEST_SUFFIX = ".xxh3"
 PRIVATE_FIX = "chmod go-w {path}, or set DEEPMATH_CACHE to a folder only you can write"
+_POPULATE = getattr(mmap, "MAP_POPULATE", 0)  # Linux: map every page at once (cheaper than faulting them)
+_FD_DIR = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"  # names for an open file
 
 
 class CacheError(RuntimeError):
@@ -106,7 +108,7 @@ def _fd_digest(fd: int, size: int) -> str:
     """xxh3-128 of the whole file behind `fd`, read through a populated shared mapping (no copy)."""
     if size == 0:
         return xxhash.xxh3_128().hexdigest()
-    with mmap.mmap(fd, size, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE, prot=mmap.PROT_READ) as view:
+    with mmap.mmap(fd, size, flags=mmap.MAP_SHARED | _POPULATE, prot=mmap.PROT_READ) as view:
         return xxhash.xxh3_128(view).hexdigest()
 
 
@@ -160,6 +162,6 @@ def checked(path: Path) -> Iterator[str]:
             raise Damaged(f"{path.name} is {st.st_size} bytes, {size} were published (truncated or appended to)")
         if _fd_digest(fd, size) != digest:
             raise Damaged(f"{path.name} does not match the digest recorded when it was published (damaged or replaced)")
-        yield f"/proc/self/fd/{fd}"
+        yield f"{_FD_DIR}/{fd}"
     finally:
         os.close(fd)
