@@ -91,8 +91,8 @@ def _writable_by_others(st: os.stat_result, sticky_ok: bool) -> str | None:
 def check_private(folder: Path) -> None:
     """Refuse (CacheError) a cache folder that someone else could write, directly or by renaming it
     away from a folder above it (a sticky folder such as /tmp is fine above it, not as it)."""
-    folder = Path(os.path.abspath(folder))
-    for path in (folder, *folder.parents):
+    folder, real = Path(os.path.abspath(folder)), Path(os.path.realpath(folder))
+    for path in dict.fromkeys((folder, *folder.parents, *real.parents)):  # and where a symlink leads
         problem = _writable_by_others(os.stat(path), sticky_ok=path != folder)
         if problem:
             raise CacheError(f"refusing the cache folder {folder}: {path} can be changed by other users ({problem}), "

@@ -206,3 +206,19 @@ def test_an_image_failing_its_checksums_still_stops_the_load(monkeypatch):
             snapshot.compiled_snapshot(make_engine(), runtime.ENGINE_DESC)
     finally:
         image.verified_digests.cache_clear()
+
+
+def test_a_cache_reached_through_a_symlink_is_checked_where_it_leads(small, handed, tmp_path):
+    engine, root, path, make = small
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    moved = open_dir / "cache"
+    root.rename(moved)
+    root.symlink_to(moved)  # the configured path looks private; the folder holding the real one is not
+    open_dir.chmod(0o777)
+    try:
+        with pytest.raises(cache.CacheError, match=str(open_dir)):
+            snapshot.load_compiled(engine, path, make)
+    finally:
+        open_dir.chmod(0o700)
+    assert handed == []
