@@ -3,13 +3,13 @@
     python benchmarks/sandbox.py [--n 30] [--baseline /path/to/other/checkout [--rounds 3]]
 
 Figures: fresh isolated call (trivial; a sympy integrate), warm session call, cold process start to
-first result (cache warm), RSS per extra live session, deadline overshoot (a loop, an unpatched
+first result (cache warm; wall and CPU time), RSS per extra live session, deadline overshoot (a loop, an unpatched
 sleep, a 100 MiB write), host RSS left after fresh 150 MB calls; baselines: a
 `python -c` subprocess doing the same sympy work (what a naive process sandbox costs) and
 in-process `exec` (the floor, no isolation at all).
 
 With `--baseline DIR` (another checkout with its own `.venv`, e.g. main before a change) only the
-call figures are measured, for this checkout and the baseline in alternating child processes
+call figures and the cold start are measured, for this checkout and the baseline in alternating child processes
 (`--rounds` each), and printed as medians over rounds with their ratio to the baseline (issue 10:
 no regression above 10 %). Alternating series share whatever else the machine is doing.
 """
@@ -45,11 +45,38 @@ def median_ms(fn, n: int) -> float:
 
 
 CALL_FIGURES = ("fresh isolated call, trivial", "fresh isolated call, sympy factor", "warm session call, trivial",
-                "warm session call, sympy integrate")
+                "warm session call, sympy integrate", "cold process start to first result (cache warm)",
+                "cold process start, CPU time (user + system)", "snapshot load in a new process (checks + map)")
+SNAPSHOT_LOAD = ("import os, time\nfrom wasm_sandbox import runtime, snapshot\nengine = runtime._make_engine()\n"
+                 "t = time.perf_counter()\nsnapshot.compiled_snapshot(engine, runtime.ENGINE_DESC)\n"
+                 "print((time.perf_counter() - t) * 1e3, flush=True)\nos._exit(0)")
+
+
+def cold_start_ms(k: int = 5) -> tuple[float, float]:
+    """`deepmath-sandbox run` in a new process, to its printed result (the snapshot already compiled):
+    median wall time and median CPU time of the child (the latter does not depend on how busy a shared
+    machine is)."""
+    import resource
+
+    walls, cpus = [], []
+    for _ in range(k):
+        before, t = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run([sys.executable, "-m", "wasm_sandbox.cli", "run", SYMPY], check=True, capture_output=True)
+        walls.append((time.perf_counter() - t) * 1e3)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1e3)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def snapshot_load_ms(k: int = 9) -> float:
+    """`compiled_snapshot` alone (the image's and the snapshot's checks, then the mapping), each time
+    in a new process as at a cold start, without the interpreter's own start-up: median."""
+    return statistics.median(float(subprocess.run([sys.executable, "-c", SNAPSHOT_LOAD], check=True, capture_output=True,
+                                                  text=True).stdout) for _ in range(k))
 
 
 def call_figures(n: int) -> dict[str, float]:
-    """The per-call figures, with only the API every version of the sandbox has."""
+    """The per-call figures and the cold start, with only the API every version of the sandbox has."""
     from wasm_sandbox import Limits, Sandbox
 
     sb = Sandbox(Limits(pool_size=2))
@@ -60,6 +87,8 @@ def call_figures(n: int) -> dict[str, float]:
                                   median_ms(lambda: sb.run("a + 1", session_id="bench"), n * 10),
                                   median_ms(lambda: sb.run(INTEGRATE, session_id="bench"), n))))
     sb.close()
+    out[CALL_FIGURES[-3]], out[CALL_FIGURES[-2]] = cold_start_ms()
+    out[CALL_FIGURES[-1]] = snapshot_load_ms()
     return out
 
 
@@ -123,8 +152,7 @@ def main() -> None:
     code = compile(SYMPY, "<bench>", "exec")
     floor = median_ms(lambda: exec(code, {}), n)
     sub = median_ms(lambda: subprocess.run([sys.executable, "-c", SYMPY], check=True), max(5, n // 5))
-    cold = median_ms(lambda: subprocess.run(
-        [sys.executable, "-m", "wasm_sandbox.cli", "run", SYMPY], check=True, capture_output=True), 5)
+    cold, cold_cpu = cold_start_ms()
 
     overshoot = []
     for _ in range(max(5, n // 3)):
@@ -170,6 +198,7 @@ def main() -> None:
         ("baseline: in-process exec, sympy factor (floor)", floor, "ms"),
         ("baseline: python -c subprocess, sympy factor", sub, "ms"),
         ("cold process start to first result (cache warm)", cold, "ms"),
+        ("cold process start, CPU time (user + system)", cold_cpu, "ms"),
         ("deadline overshoot (0.5 s deadline)", statistics.median(overshoot), "ms"),
         ("overshoot: unpatched sleep(3), 0.5 s deadline", sleep_over, "ms"),
         ("overshoot: 100 MiB writes, 0.3 s deadline", write_over, "ms"),

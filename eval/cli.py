@@ -29,6 +29,7 @@ from agent_client import Agent, AgentError
 from agent_client.setup import (CliParser, add_debug, add_engine_args, agent_config, at_least, build_engine,
                                 SANDBOX_START, check_engine_args, fail, sandbox_for, sandbox_label)
 from eval.datasets import DatasetUnavailable
+from wasm_sandbox.diskfull import DiskFull
 from wasm_sandbox.version import add_version
 
 VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify equivalence); unparsable "
@@ -288,7 +289,7 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
         pass
     try:
         return anyio.run(_run, args, err)
-    except (DatasetUnavailable, ValueError) as exc:
+    except (DatasetUnavailable, ValueError, DiskFull) as exc:  # DiskFull: the file keeps whole lines, a rerun resumes
         return fail(err, AgentError(str(exc)), args.debug)
     except Exception as exc:  # noqa: BLE001 - AgentError: exit 2; anything else one line, exit 1
         return fail(err, exc, args.debug)

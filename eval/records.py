@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from agent_client.trajectory import Segment
+from wasm_sandbox import diskfull
 
 
 class RunHeader(BaseModel):
@@ -213,21 +215,38 @@ def read_run(path: str | Path) -> Run:
                torn_lines=torn, duplicates=dups)
 
 
+RESUME_HINT = "free some space and rerun the same command to resume (the finished samples are kept)"
+
+
 class RunWriter:
     """Appends whole lines to a run file, each flushed and fsynced before `write` returns, so a
-    line is either entirely on disk or (after a kill mid-write) a torn tail that `read_run` skips."""
+    line is either entirely on disk or (after a kill mid-write) a torn tail that `read_run` skips.
+    A write that fails (a full disk: `DiskFull`) is cut off again, so the file keeps whole lines only."""
 
     def __init__(self, path: Path, mode: str = "a"):
         self.path = path
-        self._fh = path.open(mode, encoding="utf-8")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if mode == "w" else os.O_APPEND)
+        with diskfull.writing("the run file", path, then=RESUME_HINT):
+            self._fd = os.open(path, flags, 0o666)
 
     def write(self, *lines: str) -> None:
-        self._fh.write("".join(line + "\n" for line in lines))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        data = memoryview("".join(line + "\n" for line in lines).encode("utf-8"))
+        end = os.lseek(self._fd, 0, os.SEEK_END)
+        with diskfull.writing("the run file", self.path, then=RESUME_HINT):
+            try:
+                while data:
+                    data = data[os.write(self._fd, data):]
+                os.fsync(self._fd)
+            except BaseException:
+                with suppress(OSError):  # if this fails too, a resume cuts the torn tail (truncate_torn_tail)
+                    os.ftruncate(self._fd, end)
+                    os.lseek(self._fd, end, os.SEEK_SET)
+                raise
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def __enter__(self) -> RunWriter:
         return self
@@ -285,11 +304,16 @@ def truncate_torn_tail(path: Path) -> int:
 def replace_header(path: Path, header: RunHeader) -> None:
     """Rewrite the first line (atomically: a new file renamed over the old one)."""
     tmp = path.with_name(path.name + ".tmp")
-    with path.open(encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as dst:
-        src.readline()
-        dst.write(header.model_dump_json() + "\n")
-        for line in src:
-            dst.write(line)
-        dst.flush()
-        os.fsync(dst.fileno())
+    try:
+        with diskfull.writing("the run file", tmp, then=RESUME_HINT), path.open(encoding="utf-8") as src, \
+                tmp.open("w", encoding="utf-8") as dst:
+            src.readline()
+            dst.write(header.model_dump_json() + "\n")
+            for line in src:
+                dst.write(line)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # the run file itself is untouched
+        raise
     os.replace(tmp, path)

@@ -35,3 +35,19 @@ def pytest_unconfigure(config):
         from wasm_sandbox.runtime import hard_exit
 
         hard_exit(_exit_status["code"])
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """`small_tmpfs(size="1m")` mounts a tmpfs of that size (unmounted at teardown): a disk that fills up."""
+    from support import tmpfs
+
+    mounted = []
+
+    def make(size: str = "1m", name: str = "tmpfs"):
+        mounted.append(tmpfs.mount(tmp_path / name, size))
+        return mounted[-1]
+
+    yield make
+    for where in mounted:
+        tmpfs.unmount(where)

@@ -16,6 +16,8 @@ import logging
 import os
 import sys
 
+from wasm_sandbox.diskfull import DiskFull
+
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # torch with >1 thread is 10-100x slower on small ops
@@ -39,11 +41,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         summary = train(build(cfg))
+    except DiskFull as exc:
+        return _disk_full(exc)
     except (AgentError, RolloutFailure, RewardError, FileNotFoundError, ValueError) as exc:
         print(f"deepmath-train: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps({"output_dir": cfg.output_dir, **summary}, indent=2, default=str))
     return 0
+
+
+def _disk_full(exc: Exception) -> int:
+    """One line and the usage exit code: the whole checkpoints are kept, rerunning resumes."""
+    print(f"deepmath-train: error: {exc}", file=sys.stderr)
+    return 2
 
 
 def _sft(argv: list[str]) -> int:
@@ -52,7 +62,10 @@ def _sft(argv: list[str]) -> int:
     cfg = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    summary = run(cfg)
+    try:
+        summary = run(cfg)
+    except DiskFull as exc:
+        return _disk_full(exc)
     print(json.dumps({"output_dir": cfg.output_dir, **summary}, indent=2, default=str))
     return 0
 

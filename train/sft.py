@@ -161,6 +161,7 @@ def build_trainer(cfg: SFTStageConfig, *, model: Any = None, tokenizer: Any = No
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTTrainer
 
+    from train.checkpoints import guard
     from train.trainer import lora_config
 
     args = sft_args(cfg)
@@ -173,8 +174,9 @@ def build_trainer(cfg: SFTStageConfig, *, model: Any = None, tokenizer: Any = No
         model = AutoModelForCausalLM.from_pretrained(name, dtype=torch.bfloat16 if args.bf16 else torch.float32)
     if rows is None:
         rows = build_traces(cfg, tokenizer)
-    return SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                      peft_config=lora_config(cfg))  # the GRPO stage's LoRA builder, same fields
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                         peft_config=lora_config(cfg))  # the GRPO stage's LoRA builder, same fields
+    return guard(trainer, cfg.output_dir)  # a full disk while saving: one line, whole checkpoints
 
 
 def write_adapter_meta(out: Path, *, base: str, prompt_version: str, mode: str, recipe: dict[str, Any]) -> Path:
@@ -189,15 +191,18 @@ def run(cfg: SFTStageConfig) -> dict[str, Any]:
     """Collect traces, train, save the adapter and its metadata. Resumable."""
     from transformers.trainer_utils import get_last_checkpoint
 
+    from train.checkpoints import saving
+
     out = Path(cfg.output_dir)
     trainer = build_trainer(cfg)
     last = get_last_checkpoint(str(out)) if cfg.resume and out.is_dir() else None
     result = trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(out))
-    write_adapter_meta(out, base=base_model(cfg), prompt_version=cfg.prompt_version, mode=cfg.mode,
-                       recipe={"stage": "sft", **cfg.to_dict()})
-    summary = {"train": result.metrics, "global_step": result.global_step, "examples": len(trainer.train_dataset), "resumed_from": last}
-    (out / "sft_summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    with saving(out):
+        write_adapter_meta(out, base=base_model(cfg), prompt_version=cfg.prompt_version, mode=cfg.mode,
+                           recipe={"stage": "sft", **cfg.to_dict()})
+        summary = {"train": result.metrics, "global_step": result.global_step, "examples": len(trainer.train_dataset), "resumed_from": last}
+        (out / "sft_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from agent_client import AgentConfig, LocalBackend, McpExecutor, OpenAIBackend
 from train.callbacks import JsonlMetricsCallback, TemperatureCallback, TemperatureSchedule
+from train.checkpoints import GRPO_RESUME_HINT, guard, saving
 from train.config import TrainConfig
 from train.rewards import RewardSet
 from train.rollout import AgentRollout, BackendFactory, ExecutorFactory
@@ -156,6 +157,7 @@ def build(cfg: TrainConfig, *, train_dataset: Any = None, model: Any = None, tok
                           processing_class=tokenizer, peft_config=peft_config, rollout_func=rollout,
                           callbacks=[temp_cb, metrics_cb, *callbacks])
     temp_cb.bind(trainer)
+    guard(trainer, cfg.output_dir, then=GRPO_RESUME_HINT)  # a full disk while saving: one line, whole checkpoints
     return Run(config=cfg, trainer=trainer, rollout=rollout, rewards=rewards, schedule=schedule)
 
 
@@ -176,8 +178,9 @@ def train(run: Run) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     main = trainer.is_world_process_zero()
     if main:
-        out.mkdir(parents=True, exist_ok=True)
-        cfg.save(out / "train_config.yaml")
+        with saving(out, then=GRPO_RESUME_HINT):
+            out.mkdir(parents=True, exist_ok=True)
+            cfg.save(out / "train_config.yaml")
     with run.rollout:
         result = trainer.train(resume_from_checkpoint=resolve_checkpoint(cfg))
     trainer.save_model(str(out))  # rank 0 writes; other ranks only take part in gathering weights
@@ -187,5 +190,6 @@ def train(run: Run) -> dict[str, Any]:
                "rollout_seconds": tot.seconds, "first_errors": tot.errors[:5],
                "reward_weights": dict(zip(run.rewards.names, run.rewards.weights))}
     if main:
-        (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
+        with saving(out, then=GRPO_RESUME_HINT):
+            (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -1,6 +1,7 @@
 """`deepmath-sandbox`: build the snapshot ahead of time, or run one snippet and print its result.
 
-Exit codes: 0 when the snippet's status is `ok`, 1 for any other status, 2 for usage errors.
+Exit codes: 0 when the snippet's status is `ok`, 1 for any other status, 2 for usage errors and
+for a cache that cannot be used (a cache folder others can write, a full disk): one line on stderr.
 """
 
 from __future__ import annotations
@@ -43,7 +44,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .cache import CacheError, cache_dir
+    from .diskfull import DiskFull, writing
+
     args = _parser().parse_args(argv)
+    try:
+        with writing("the sandbox cache", cache_dir()):
+            return _command(args)
+    except (CacheError, DiskFull) as exc:
+        print(f"deepmath-sandbox: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "prepare":
         from . import prepare
 

@@ -12,6 +12,8 @@ import hashlib
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,23 +49,39 @@ def _sha256(path: Path) -> str:
 
 
 @lru_cache(maxsize=1)
-def verified_digests() -> dict[str, str]:
-    """Check the reactor and the stdlib zip against SHA256SUMS; return their digests."""
-    root = artifacts_dir()
+def expected_digests() -> dict[str, str]:
+    """The reactor's and the stdlib zip's digests as SHA256SUMS lists them (read, not computed)."""
     sums = {}
-    for line in (root / "SHA256SUMS").read_text().splitlines():
+    for line in (artifacts_dir() / "SHA256SUMS").read_text().splitlines():
         digest, _, name = line.strip().partition("  ")
         if name:
             sums[name.lstrip("*")] = digest
-    out = {}
     for name in (REACTOR, STDLIB_ZIP):
         if name not in sums:
             raise ImageError(f"SHA256SUMS has no entry for {name}")
+    return {name: sums[name] for name in (REACTOR, STDLIB_ZIP)}
+
+
+@lru_cache(maxsize=1)
+def verified_digests() -> dict[str, str]:
+    """Check the reactor and the stdlib zip against SHA256SUMS; return their digests."""
+    root = artifacts_dir()
+    out = expected_digests()
+    for name, digest in out.items():
         actual = _sha256(root / name)
-        if actual != sums[name]:
-            raise ImageError(f"{name}: checksum mismatch (expected {sums[name]}, got {actual})")
-        out[name] = actual
-    return out
+        if actual != digest:
+            raise ImageError(f"{name}: checksum mismatch (expected {digest}, got {actual})")
+    return dict(out)
+
+
+@contextmanager
+def _removed_on_error(tmp: Path) -> Iterator[None]:
+    """A half-copied temporary file (a full disk, a kill) is not left behind to fill the disk."""
+    try:
+        yield
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def stdlib_dir() -> Path:
@@ -76,11 +94,12 @@ def stdlib_dir() -> Path:
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / (GUEST_STDLIB_NAME + ".tmp")
-        try:
-            os.link(artifacts_dir() / STDLIB_ZIP, tmp)
-        except OSError:
-            shutil.copyfile(artifacts_dir() / STDLIB_ZIP, tmp)
-        os.replace(tmp, target)
+        with _removed_on_error(tmp):
+            try:
+                os.link(artifacts_dir() / STDLIB_ZIP, tmp)
+            except OSError:
+                shutil.copyfile(artifacts_dir() / STDLIB_ZIP, tmp)
+            os.replace(tmp, target)
     return folder
 
 
@@ -98,7 +117,8 @@ def wasmtime_cli() -> Path:
     if not dst.exists():
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.with_suffix(".tmp")
-        shutil.copyfile(src, tmp)
-        tmp.chmod(0o755)
-        os.replace(tmp, dst)
+        with _removed_on_error(tmp):
+            shutil.copyfile(src, tmp)
+            tmp.chmod(0o755)
+            os.replace(tmp, dst)
     return dst

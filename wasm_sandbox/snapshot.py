@@ -8,6 +8,11 @@ compiled code is serialised into the cache and later loaded with `Module.deseria
 (~10 ms). Both files are keyed by everything that changes them: the image's checksums, the guest
 driver, the pre-import source, the allow-list, the wasmtime version and the engine config.
 
+wasmtime checks only a compiled file's header (its version and engine settings), not its content,
+and runs whatever native code the rest holds. So both files are published with a digest record and
+loaded through `cache.checked`: a damaged, truncated or replaced file never reaches wasmtime; it is
+built again (see `cache` for what this does and does not protect against).
+
 What the snapshot freezes: the PRNG state and the str hash seed. The driver reseeds `random` (and
 numpy's global generator) on each new instance's first call; the hash seed cannot be changed after
 start-up, so set/dict iteration order of str keys is the same in every instance.
@@ -21,11 +26,13 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import wasmtime
 
-from . import cache, image
+from . import cache, diskfull, image
 from .policy import DEFAULT_ALLOWED_MODULES
 from .wasm_patch import EXPORT, add_init_export
 
@@ -42,6 +49,7 @@ sympy.simplify(sympy.sin(_x)**2 + sympy.cos(_x)**2); sympy.Rational(1, 3) + symp
 numpy.linalg.eigvalsh(numpy.eye(2)); mpmath.mp.dps = 15; mpmath.quad(mpmath.sin, [0, 1])
 del _x
 """
+REBUILD_HINT = "free some space and rerun the command (`deepmath-sandbox prepare` builds it alone)"
 _HOST_STUB = '(module (func (export "call") (param i32 i32 i32 i32) (result i32) i32.const -1))\n'
 
 
@@ -79,42 +87,114 @@ def _build_snapshot_wasm(source: str, dst: Path, stage: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0 or not out.exists():
         raise image.ImageError(f"wizer failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    cache.publish(out, dst)
+    cache.publish_checked(out, dst)
     _say(f"snapshot written: {dst.name} ({dst.stat().st_size / 1e6:.0f} MB, {time.monotonic() - t0:.0f} s)")
 
 
 def _prune(root: Path, keep: set[str]) -> None:
-    """Remove snapshots of other keys (each is ~150 MB; a running process keeps its mapping), and
-    the unnamed temporary folders that builds before `cache.building` left when killed."""
+    """Remove snapshots of other keys (each is ~150 MB; a running process keeps its mapping) and
+    their digest records, and the unnamed temporary folders that builds before `cache.building`
+    left when killed."""
     for path in root.glob("snapshot-*"):
-        if path.name not in keep and path.suffix in (".wasm", ".cwasm"):
+        name = path.name.removesuffix(cache.DIGEST_SUFFIX)
+        if name not in keep and Path(name).suffix in (".wasm", ".cwasm"):
             path.unlink(missing_ok=True)
     for path in root.glob("tmp*"):
         if path.is_dir() and (path / "host.wat").exists():
             shutil.rmtree(path, ignore_errors=True)
 
 
-def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
-                      allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
-    """The snapshot module for `engine`, built and compiled on first use, then loaded from cache."""
-    digests = image.verified_digests()
-    source = _preinit_source(allowed)
-    wasm_key = _key(digests[image.REACTOR], digests[image.STDLIB_ZIP], source,
-                    image.wasmtime_cli().name)
-    root = cache.cache_dir()
-    wasm_path = root / f"snapshot-{wasm_key}.wasm"
-    cwasm_path = root / f"snapshot-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm"
-    if cwasm_path.exists():
-        return wasmtime.Module.deserialize_file(engine, str(cwasm_path))
-    with cache.building("snapshot", root) as stage:  # a killed build resumes at its last finished step
-        if not wasm_path.exists():
-            _build_snapshot_wasm(source, wasm_path, stage)
-        if not cwasm_path.exists():
+def _damaged(path: Path) -> str | None:
+    """Why the checked file at `path` cannot be used (None: it is fine, or missing)."""
+    try:
+        with cache.checked(path):
+            return None
+    except FileNotFoundError:
+        return None
+    except cache.Damaged as exc:
+        return str(exc)
+
+
+def _load(engine: wasmtime.Engine, path: Path) -> tuple[wasmtime.Module | None, str | None]:
+    """The compiled module at `path` if it passes `cache.checked` (which runs before wasmtime reads a
+    byte of it), else None and why (None for a missing file)."""
+    try:
+        with cache.checked(path) as same_file:
+            return wasmtime.Module.deserialize_file(engine, same_file), None
+    except FileNotFoundError:
+        return None, None
+    except cache.Damaged as exc:
+        return None, str(exc)
+
+
+def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable[[Path], Path]) -> wasmtime.Module:
+    """The compiled module at `cwasm_path`, checked against the digest recorded when it was published;
+    when it is missing or fails the check, compiled again (under the build lock, in its folder) from
+    the wasm file `make_wasm(stage)` returns and published checked. A folder others can write:
+    `CacheError`; a full disk: `DiskFull`."""
+    root = cwasm_path.parent
+    cache.check_private(root)
+    module, _ = _load(engine, cwasm_path)
+    if module is not None:
+        return module
+    with diskfull.writing("the compiled sandbox snapshot", root, then=REBUILD_HINT), \
+            cache.building("snapshot", root) as stage:  # a killed build resumes at its last finished step
+        module, damage = _load(engine, cwasm_path)  # another process may have built it meanwhile
+        if module is None:
+            if damage:
+                _say(f"{damage}; rebuilding it")
+                cache.remove_checked(cwasm_path)
+            wasm_path = make_wasm(stage)
             _say("compiling the snapshot to native code (one time, ~2 min on 2 cores)...")
             t0 = time.monotonic()
-            module = wasmtime.Module.from_file(engine, str(wasm_path))
-            (stage / "out.cwasm").write_bytes(module.serialize())
-            cache.publish(stage / "out.cwasm", cwasm_path)
+            with cache.checked(wasm_path) as same_file:
+                compiled = wasmtime.Module.from_file(engine, same_file).serialize()
+            (stage / "out.cwasm").write_bytes(compiled)
+            cache.publish_checked(stage / "out.cwasm", cwasm_path)
             _say(f"compiled in {time.monotonic() - t0:.0f} s: {cwasm_path}")
+            module, damage = _load(engine, cwasm_path)
+    if module is None:
+        raise cache.CacheError(f"{cwasm_path} fails its check right after it was built ({damage}); "
+                               "is something else writing the cache folder?")
+    return module
+
+
+def snapshot_paths(source: str, engine_desc: str, digests: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """Where the snapshot (.wasm) and its compiled form (.cwasm) for this pre-import `source` live
+    (`digests`: the image's, default verified now)."""
+    digests = digests or image.verified_digests()
+    wasm_key = _key(digests[image.REACTOR], digests[image.STDLIB_ZIP], source, image.wasmtime_cli().name)
+    root = cache.cache_dir()
+    return (root / f"snapshot-{wasm_key}.wasm",
+            root / f"snapshot-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm")
+
+
+def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
+                      allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
+    """The snapshot module for `engine`, built and compiled on first use, then loaded from cache
+    (both files checked against their recorded digests; a damaged one is built again).
+
+    The image's own check (sha256 of its files against SHA256SUMS) runs in a thread meanwhile: the
+    paths are keyed by the digests SHA256SUMS lists, which are the verified ones whenever that check
+    passes, and nothing is built from the image, nor the module returned, before it has."""
+    cache.check_private(cache.cache_dir())  # before anything is written into it
+    source = _preinit_source(allowed)
+    with ThreadPoolExecutor(1, thread_name_prefix="deepmath-image-check") as pool:
+        image_checked = pool.submit(image.verified_digests)
+        wasm_path, cwasm_path = snapshot_paths(source, engine_desc, image.expected_digests())
+        root = wasm_path.parent
+
+        def make_wasm(stage: Path) -> Path:
+            image_checked.result()
+            damage = _damaged(wasm_path)
+            if damage:
+                _say(f"{damage}; rebuilding it")
+                cache.remove_checked(wasm_path)
+            if not wasm_path.exists():
+                _build_snapshot_wasm(source, wasm_path, stage)
             _prune(root, keep={wasm_path.name, cwasm_path.name})
-    return wasmtime.Module.deserialize_file(engine, str(cwasm_path))
+            return wasm_path
+
+        module = load_compiled(engine, cwasm_path, make_wasm)
+        image_checked.result()
+    return module

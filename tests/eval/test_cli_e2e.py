@@ -8,7 +8,6 @@ server (see conftest.py) whose answers go through the sandbox, so exact scores c
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -18,25 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-from eval.cli import main
 from eval.datasets import load
 from eval.records import read_run
-
-
-def consoles():
-    return (Console(file=io.StringIO(), width=200, record=True), Console(file=io.StringIO(), width=200, record=True))
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = consoles()
-    rc = main(list(argv), console=out, err=err)
-    return rc, out.export_text(), err.export_text()
-
-
-def scripted_args(srv, tiny_model_dir) -> list[str]:
-    return ["--engine", "openai", "--base-url", srv.base_url, "--tokenizer", str(tiny_model_dir)]
+from support.eval_cli import cli, scripted_args
 
 
 @pytest.mark.slow

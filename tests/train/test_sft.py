@@ -137,3 +137,89 @@ def _model(path):
     from transformers import AutoModelForCausalLM
 
     return AutoModelForCausalLM.from_pretrained(path)
+
+
+def _traces_in(out, traces):
+    """The stage's output folder with its teacher traces already collected (run() reuses them)."""
+    out.mkdir()
+    (out / "traces.jsonl").write_text("".join(t.model_dump_json() + "\n" for _, t in traces.kept))
+    return (out / "traces.jsonl").read_bytes()
+
+
+def test_a_full_disk_while_saving_a_checkpoint_keeps_the_whole_ones_and_the_rerun_resumes(
+        traces, tiny_model_dir, small_tmpfs, monkeypatch):
+    """Issue 23 item 4: the disk fills up after checkpoint-1; saving checkpoint-2 fails."""
+    from transformers import TrainerCallback
+
+    from support.tmpfs import fill
+    from train import sft
+    from wasm_sandbox.diskfull import DiskFull
+
+    disk = small_tmpfs("8m")
+    out = disk / "sft"
+    kept_traces = _traces_in(out, traces)
+    cfg = sft.SFTStageConfig(model=str(tiny_model_dir), output_dir=str(out), max_steps=3, save_steps=1,
+                             per_device_train_batch_size=1, logging_steps=1, lora_r=4, warmup_ratio=0.0)
+
+    class FillAfterFirstSave(TrainerCallback):
+        filler = None
+
+        def on_save(self, args, state, control, **kwargs):
+            if state.global_step == 1:
+                FillAfterFirstSave.filler = fill(disk)
+
+    real_build = sft.build_trainer
+    monkeypatch.setattr(sft, "build_trainer", lambda c, **kw: _with_callback(real_build(c, **kw), FillAfterFirstSave()))
+    with pytest.raises(DiskFull) as caught:
+        sft.run(cfg)
+    message = str(caught.value)
+    assert message.startswith(f"cannot write a training checkpoint to {out}: no space left") and "\n" not in message
+    assert "resumes from the last whole checkpoint" in message
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1"]  # the cut-short one is gone
+    assert (out / "checkpoint-1" / "trainer_state.json").is_file() and (out / "traces.jsonl").read_bytes() == kept_traces
+
+    FillAfterFirstSave.filler.unlink()
+    summary = sft.run(cfg)
+    assert summary["resumed_from"] == str(out / "checkpoint-1") and summary["global_step"] == 3
+    assert (out / "adapter_model.safetensors").is_file() and (out / "sft_summary.json").is_file()
+
+
+def _with_callback(trainer, callback):
+    trainer.add_callback(callback)
+    return trainer
+
+
+def test_deepmath_train_sft_on_a_full_disk_exits_2_with_one_line(traces, tiny_model_dir, small_tmpfs, capsys):
+    from support.tmpfs import fill
+    from train.cli import main
+
+    disk = small_tmpfs("1m")
+    out = disk / "sft"
+    kept_traces = _traces_in(out, traces)
+    fill(disk)
+    rc = main(["sft", "--model", str(tiny_model_dir), "--output-dir", str(out), "--max-steps", "1", "--save-steps", "1",
+               "--per-device-train-batch-size", "1", "--lora-r", "4", "--warmup-ratio", "0"])
+    err = capsys.readouterr().err
+    errors = [line for line in err.replace("\r", "\n").splitlines() if "deepmath-train: error:" in line]
+    assert rc == 2 and len(errors) == 1 and "Traceback" not in err, err
+    assert f"deepmath-train: error: cannot write a training checkpoint to {out}: no space left" in errors[0]
+    assert (out / "traces.jsonl").read_bytes() == kept_traces and not list(out.glob("checkpoint-*"))
+
+
+def test_a_torch_save_on_a_full_disk_is_one_line_and_its_checkpoint_is_removed(small_tmpfs):
+    """torch's writer fails without saying why ("unexpected pos ..."); the full disk it leaves says it."""
+    import torch
+
+    from train.checkpoints import saving
+    from wasm_sandbox.diskfull import DiskFull
+
+    disk = small_tmpfs("1m")
+    with pytest.raises(ValueError, match="not about space"):  # other errors stay what they are
+        with saving(disk):
+            raise ValueError("not about space")
+    (disk / "checkpoint-7").mkdir()
+    with pytest.raises(DiskFull, match="no space left") as caught:
+        with saving(disk):
+            torch.save({"w": torch.zeros(1 << 20)}, disk / "checkpoint-7" / "optimizer.pt")  # 4 MB into 1 MB
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert not (disk / "checkpoint-7").exists()  # cut short: removed, a resume will not pick it
