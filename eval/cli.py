@@ -110,7 +110,7 @@ async def _run(args: argparse.Namespace, err: Console) -> int:
     items = runner.select_shard(problems, shard)
     from eval.grading import parse_gold
 
-    bad = [p.id for _, p in items if not parse_gold(p.answer)]
+    bad = [p.id for _, p in items if p.form is None and not parse_gold(p.answer)]
     if bad:
         err.print(f"[yellow]warning:[/] math-verify cannot parse {len(bad)} reference answer(s); those problems "
                   f"can only be scored wrong: {', '.join(bad[:8])}{' …' if len(bad) > 8 else ''}")

@@ -30,11 +30,13 @@ log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
-    """One benchmark item. `answer` is the reference answer as LaTeX (or plain text)."""
+    """One benchmark item. `answer` is the reference answer as LaTeX (or plain text); `form`, when
+    set, is how it is graded (`eval.answer_forms`, e.g. "base" for a base-n numeral)."""
 
     id: str
     problem: str
     answer: str
+    form: str | None = None
 
 
 class DatasetUnavailable(ValueError):

@@ -45,7 +45,12 @@ def parse_answer(prediction: str | None) -> Parsed:
     return parse_math(prediction)
 
 
-def grade(prediction: str | None, gold: str) -> bool:
+def grade(prediction: str | None, gold: str, form: str | None = None) -> bool:
     """True when the model's answer equals the reference answer (thread-safe, never raises on
-    malformed model output; an unparsable or missing answer is simply wrong)."""
+    malformed model output; an unparsable or missing answer is simply wrong). `form` is the
+    problem's answer form (`eval.answer_forms`: DeepMind Mathematics' golds); None = equivalence."""
+    if form is not None:
+        from eval.answer_forms import grade_form
+
+        return grade_form(prediction, gold, form)
     return equivalent(parse_gold(gold), parse_answer(prediction))

@@ -162,7 +162,7 @@ def grade_problem(problem: Problem, samples: Sequence[SampleLine], wall_s: float
     """Grade the K samples of one problem (CPU work: call it in a worker thread)."""
     answers = [s.answer for s in samples]
     clusters = cluster_answers(answers)
-    correct = [grade(a, problem.answer) if c is not None else False for a, c in zip(answers, clusters)]
+    correct = [grade(a, problem.answer, problem.form) if c is not None else False for a, c in zip(answers, clusters)]
     return ProblemLine(id=problem.id, problem=problem.problem, gold=problem.answer, correct=correct,
                        clusters=clusters, wall_s=round(wall_s, 4))
 
