@@ -57,8 +57,8 @@ def transcribe(module: str, question: str) -> str:
         HANDLERS[base](code, question.strip().rstrip(".?"))
         return code.render()
     parts = sentences(question)
-    if base == "algebra__polynomial_roots" and len(parts) == 2 and _JOINED.fullmatch(". ".join(parts)):
-        parts = [". ".join(parts)]
+    if base == "algebra__polynomial_roots" and len(parts) >= 2 and _JOINED.fullmatch(". ".join(parts[-2:])):
+        parts = [*parts[:-2], ". ".join(parts[-2:])]  # `Let EQ. What is v?` is one question
     for s in parts[:-1]:
         code.statement(s)
     HANDLERS[base](code, parts[-1])
@@ -83,9 +83,9 @@ MISNAMED = {"solve(": "solv(", "factor(": "factorize(", "expand(": "expend(", "d
             "Rational(": "Fraction("}
 # A call with a wrong signature: each raises (TypeError or ValueError) in the sandbox.
 MISCALLED = [(re.compile(r"solve\(Eq\((.+?)\), (\w)\)\[0\]"), r"solve(Eq(\1))[0](\2)"),
-             (re.compile(r"int\(('[-0-9a-z]+'), \d+\)"), r"int(\1)"),
+             (re.compile(r"int\(('-?[0-9]*[a-z][0-9a-z]*'), \d+\)"), r"int(\1)"),  # a letter digit: not decimal
              (re.compile(r"Mod\((.+)\)"), r"Mod((\1))"),
-             (re.compile(r"datetime\.strptime\(('[^']+'), '[^']+'\)"), r"datetime.strptime(\1)"),
+             (re.compile(r"datetime\(2000, 1, 1, (\d+), (\d+)\)"), r"datetime(\1, \2)"),
              (re.compile(r"symbols\('(\w) (\w)"), r"symbols('\1', '\2")]
 KINDS = ("name", "import", "call")
 

@@ -114,7 +114,8 @@ def _unit(text: str) -> tuple[str, str, str]:
 
 _SMALL = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
          "sixteen seventeen eighteen nineteen".split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_TENS = {w: 20 + 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_TENS["fourty"] = 40  # the generator's spelling
 _PARTS = {"half": 2, "halves": 2, **{w + s: i for i, w in enumerate(
     "third quarter fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
     "sixteenth seventeenth eighteenth nineteenth twentieth".split(), start=3) for s in ("", "s")}}
@@ -126,7 +127,7 @@ def _cardinal(text: str) -> int:
     tens, _, unit = text.partition("-")
     if tens not in _TENS or (unit and unit not in _SMALL[1:10]):
         raise Unparsed(f"number {text!r}")
-    return 20 + 10 * _TENS.index(tens) + (_SMALL.index(unit) if unit else 0)
+    return _TENS[tens] + (_SMALL.index(unit) if unit else 0)
 
 
 def _amount(text: str) -> str:

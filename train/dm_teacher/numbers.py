@@ -61,7 +61,7 @@ def add_or_sub_in_base(code: Snippet, q: str) -> None:
     code.add(f"print(numpy.base_repr(int({m['p']!r}, {b}) {m['op']} int({m['q']!r}, {b}), {b}).lower())")
 
 
-_ROOTS = {"square": 2, "cube": 3, **{k: v for k, v in ORDINALS.items() if v > 3}}
+_ROOTS = {"square": 2, "cube": 3, **ORDINALS}
 
 
 def nearest_integer_root(code: Snippet, q: str) -> None:
