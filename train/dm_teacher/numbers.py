@@ -155,21 +155,31 @@ def _power_of_ten(text: str) -> int:
 
 
 def round_number(code: Snippet, q: str) -> None:
+    """Rounded as the generator rounds: half away from zero (`Decimal`'s ROUND_HALF_UP), printed as a decimal."""
     m = _match([r"Round (?P<x>.+) to (?P<d>.+)", r"What is (?P<x>.+) rounded to (?P<d>.+)"], q)
     d = m["d"]
     if d == "the nearest integer":
-        digits = None
+        digits = 0
     elif t := re.fullmatch(r"the nearest (.+)", d):
         digits = -_power_of_ten(t.group(1))
     elif t := re.fullmatch(r"(\w+) (?:decimal places?|dps?)", d):
-        digits = count_word(t.group(1)) if t.group(1) in NUMBER_WORDS or t.group(1).isdigit() else None
-        if digits is None:
-            raise Unparsed(f"rounding {d!r}")
+        digits = count_word(t.group(1))
     else:
         raise Unparsed(f"rounding {d!r}")
+    code.imports.insert(0, "from decimal import Decimal, ROUND_HALF_UP")
     x = m["x"]
-    x = x if re.fullmatch(NUM, x) else f"float({code.expr(x)})"
-    code.add(f"print(round({x}))" if digits is None else f"print(round({x}, {digits}))")
+    if re.fullmatch(NUM, x):
+        code.add(f"x = Decimal({x!r})")
+    else:  # an exact sympy number (a Rational), as an exact Decimal
+        value = code.expr(x)
+        if not re.fullmatch(r"[a-z]", value):
+            code.assign("value", value)
+            value = "value"
+        code.add(f"x = Decimal({value}.p) / {value}.q")
+    if digits >= 0:
+        code.add(f"print(x.quantize(Decimal('1e-{digits}'), ROUND_HALF_UP))")
+    else:
+        code.add(f"print((x / 10**{-digits}).to_integral_value(ROUND_HALF_UP) * 10**{-digits})")
 
 
 HANDLERS = {
