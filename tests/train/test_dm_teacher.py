@@ -182,3 +182,16 @@ def test_recovery_lesson_kinds():
         recovery_lesson(good, kind="typo")
     digit = lesson("numbers__place_value", "What is the tens digit of 584?", "8")
     assert recovery_lesson(digit, kind="call") is None  # nothing to call wrongly in `print(584 // 10 % 10)`
+
+
+def test_sft_dataset_dm_train_gives_lessons_with_forms_and_some_recoveries():
+    from train.sft import SFTStageConfig, family_items
+
+    items = family_items(SFTStageConfig(dataset="dm-train-easy", per_family=1, recovery_fraction=0.5, seed=0))
+    assert len(items) >= 0.95 * 56 and len({it.problem for it in items}) == len(items)
+    assert all(it.form in ("bool", "base", "label", "time", "sequence", "set", "expr") for it in items)
+    recovering = [it for it in items if it.mistakes]
+    assert 0.2 * len(items) < len(recovering) < 0.8 * len(items)
+    assert all(len(it.mistakes) == 1 and it.mistakes[0] != it.code for it in recovering)
+    with pytest.raises(ValueError, match="dm-train"):
+        family_items(SFTStageConfig(dataset="dm-interpolate"))

@@ -38,9 +38,13 @@ HANDLERS = {**algebra.HANDLERS, **numbers.HANDLERS, **misc.HANDLERS}
 _JOINED = re.compile(r"(?:Let|Suppose) [^,]+=[^,]+\. (?:What is|Calculate) [a-z]")
 
 
+_VARIANTS = re.compile(r"_(?:composed|big|longer|more_samples|more)$")
+
+
 def base_module(module: str) -> str:
-    """`numbers__gcd_composed` -> `numbers__gcd`: a composed module asks its base module's question."""
-    return module.removesuffix("_composed")
+    """`numbers__gcd_composed` -> `numbers__gcd`: a composed module asks its base module's question, and so
+    does an extrapolation variant (`arithmetic__mul_big`, `comparison__sort_more`, ..._longer, ..._more_samples)."""
+    return _VARIANTS.sub("", module)
 
 
 def supported(module: str) -> bool:
@@ -173,3 +177,43 @@ def lessons(problems: Iterable[Any], sandbox: Any) -> tuple[list[tuple[Any, Less
             cov.correct[p.module] += 1
             kept.append((p, found))
     return kept, cov
+
+
+# -- SFT items ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeacherItem:
+    """One problem for `train.teacher.collect`: the prompt, the gold, its answer form and the lesson."""
+
+    id: str
+    problem: str
+    answer: str
+    code: str
+    mistakes: tuple[str, ...] = ()
+    form: str | None = None
+
+
+def teacher_items(problems: Iterable[Any], *, recovery: float = 0.0,
+                  seed: int = 0) -> tuple[list[TeacherItem], Counter]:
+    """Items for `collect` from generated problems, and the per-module count of questions left without a
+    lesson. A share `recovery` of the problems (drawn with `seed`, among those whose snippet has a mistake
+    to make) gets an error-recovery lesson instead of the plain one: one lesson per prompt, as the
+    teacher is keyed by prompt. `collect` then keeps only traces that ran as planned and graded."""
+    from eval.answer_forms import form_of
+
+    if not 0.0 <= recovery <= 1.0:
+        raise ValueError(f"recovery must be in [0, 1], not {recovery}")
+    rng = random.Random(seed)
+    items: list[TeacherItem] = []
+    unparsed: Counter = Counter()
+    for p in problems:
+        found = lesson(p.module, p.question, p.answer)
+        if found is None:
+            unparsed[p.module] += 1
+            continue
+        if recovery and rng.random() < recovery:
+            found = recovery_lesson(found, rng=rng) or found
+        items.append(TeacherItem(p.id, p.question, p.answer, found.code, found.mistakes,
+                                 form_of(p.module, p.question, p.answer)))
+    return items, unparsed

@@ -170,12 +170,9 @@ def round_number(code: Snippet, q: str) -> None:
     x = m["x"]
     if re.fullmatch(NUM, x):
         code.add(f"x = Decimal({x!r})")
-    else:  # an exact sympy number (a Rational), as an exact Decimal
-        value = code.expr(x)
-        if not re.fullmatch(r"[a-z]", value):
-            code.assign("value", value)
-            value = "value"
-        code.add(f"x = Decimal({value}.p) / {value}.q")
+    else:  # an exact number (an int or a sympy Rational), as an exact Decimal
+        code.add(f"num, den = fraction({code.expr(x)})")
+        code.add("x = Decimal(int(num)) / int(den)")
     if digits >= 0:
         code.add(f"print(x.quantize(Decimal('1e-{digits}'), ROUND_HALF_UP))")
     else:
