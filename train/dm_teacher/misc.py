@@ -50,8 +50,9 @@ def kth_biggest(code: Snippet, q: str) -> None:
     code.add(f"print(sorted(values, key=values.get{rev})[{k - 1}])")
 
 
-_OPS = [("<=", r"<=|less than or equal to|at most(?: as big as)?"), (">=", r">=|greater than or equal to|at least(?: as big as)?"),
-        ("!=", r"!=|not equal to"), ("<", r"<|less than|smaller than"), (">", r">|greater than|bigger than"),
+_OPS = [("<=", r"<=|less than or equal to|at most(?: as big as)?"),
+        (">=", r">=|greater than or equal to|at least(?: as big as)?"), ("!=", r"!=|not equal to"),
+        ("<", r"<|less than|smaller than"), (">", r">|greater than|bigger than"),
         ("==", r"equal to")]
 
 
@@ -88,16 +89,17 @@ def sort(code: Snippet, q: str) -> None:
 
 # (name, symbol, size in the dimension's base unit as Python source, base unit)
 _UNITS = [
-    ("meter", "m", "1", "meters"), ("kilometer", "km", "1000", "meters"), ("centimeter", "cm", "Rational(1, 100)", "meters"),
-    ("millimeter", "mm", "Rational(1, 1000)", "meters"), ("micrometer", "um", "Rational(1, 10**6)", "meters"),
-    ("nanometer", "nm", "Rational(1, 10**9)", "meters"),
+    ("meter", "m", "1", "meters"), ("kilometer", "km", "1000", "meters"),
+    ("centimeter", "cm", "Rational(1, 100)", "meters"), ("millimeter", "mm", "Rational(1, 1000)", "meters"),
+    ("micrometer", "um", "Rational(1, 10**6)", "meters"), ("nanometer", "nm", "Rational(1, 10**9)", "meters"),
     ("second", "s", "1", "seconds"), ("minute", None, "60", "seconds"), ("hour", None, "60*60", "seconds"),
     ("day", None, "24*60*60", "seconds"), ("week", None, "7*24*60*60", "seconds"),
     ("millisecond", "ms", "Rational(1, 1000)", "seconds"), ("microsecond", "us", "Rational(1, 10**6)", "seconds"),
     ("nanosecond", "ns", "Rational(1, 10**9)", "seconds"),
     ("year", None, "1", "years"), ("decade", None, "10", "years"), ("century", None, "100", "years"),
     ("millennium", None, "1000", "years"), ("month", None, "Rational(1, 12)", "years"),
-    ("kilogram", "kg", "1", "kilograms"), ("tonne", "t", "1000", "kilograms"), ("gram", "g", "Rational(1, 1000)", "kilograms"),
+    ("kilogram", "kg", "1", "kilograms"), ("tonne", "t", "1000", "kilograms"),
+    ("gram", "g", "Rational(1, 1000)", "kilograms"),
     ("milligram", "mg", "Rational(1, 10**6)", "kilograms"), ("microgram", "ug", "Rational(1, 10**9)", "kilograms"),
     ("nanogram", "ng", "Rational(1, 10**12)", "kilograms"),
     ("litre", "l", "1", "litres"), ("millilitre", "ml", "Rational(1, 1000)", "litres"),
