@@ -96,7 +96,7 @@ def parse_sympy(text: str) -> Parsed:
     """A number or expression in sympy/Python syntax as `[expr, text]`, `[]` when it is not one.
 
     Safe on model output: only digits, operators, parentheses and names are allowed, every name is
-    a single letter (a Symbol, whatever sympy calls it) or `sqrt`, the code runs without builtins,
+    a single letter (a real Symbol, whatever sympy calls it) or `sqrt`, the code runs without builtins,
     and nothing is evaluated (`evaluate=False`; `equivalent` guards against huge powers)."""
     s = " ".join(text.split())
     if not s or len(s) > MAX_ANSWER_CHARS or not _SYMPY_SYNTAX.match(s) or re.search(r"\.\s*[A-Za-z]", s):
@@ -104,7 +104,7 @@ def parse_sympy(text: str) -> Parsed:
     names = set(_NAME.findall(s))
     if any(len(n) > 1 and n != "sqrt" for n in names):
         return []
-    local = {n: sympy.Symbol(n) for n in names if len(n) == 1}
+    local = {n: sympy.Symbol(n, real=True) for n in names if len(n) == 1}  # as math-verify's LaTeX symbols
     glob = {"__builtins__": {}, "Integer": sympy.Integer, "Rational": sympy.Rational, "Float": sympy.Float,
             "Symbol": sympy.Symbol, "Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow, "sqrt": sympy.sqrt}
     try:

@@ -266,8 +266,10 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
     if args.cmd == "datasets":
         from eval.datasets import available
 
-        for name, desc in available().items():
-            console.print(f"[bold]{name:10s}[/] {desc}")
+        names = available()
+        width = max(map(len, names))
+        for name, desc in names.items():
+            console.print(f"[bold]{name:{width}s}[/] {desc}")
         return 0
     try:
         if args.cmd == "score":

@@ -82,20 +82,24 @@ HUB: dict[str, HubDataset] = {d.name: d for d in [
 
 @dataclass(frozen=True)
 class Named:
-    """A named dataset: a one-line description and a function returning its problems in a stable order."""
+    """A named dataset: a one-line description and a function returning its problems in a stable order;
+    a generated one may also take options (`NAME:OPTIONS`, e.g. `dm-interpolate:per_module=20,seed=3`)."""
 
     description: str
     load: Callable[[], list[Problem]]
+    load_with: Callable[[str], list[Problem]] | None = None
 
 
 REGISTRY: dict[str, Named] = {}
 
 
-def register(name: str, description: str, loader: Callable[[], list[Problem]]) -> None:
-    """Add a named dataset (the names `--dataset` accepts in eval and training)."""
-    if name in REGISTRY or name.startswith("hf:"):
+def register(name: str, description: str, loader: Callable[[], list[Problem]],
+             with_options: Callable[[str], list[Problem]] | None = None) -> None:
+    """Add a named dataset (the names `--dataset` accepts in eval and training); `with_options`
+    loads `NAME:OPTIONS` (the text after the colon is its argument)."""
+    if name in REGISTRY or name.startswith("hf:") or ":" in name:
         raise ValueError(f"dataset name {name!r} is taken or reserved")
-    REGISTRY[name] = Named(description, loader)
+    REGISTRY[name] = Named(description, loader, with_options)
 
 
 _PROBLEM_COLS = ("problem", "question", "Problem", "Question", "prompt")
@@ -124,8 +128,11 @@ def load(name_or_path: str, *, columns: ColumnMap | None = None, limit: int | No
     dropped (they can be neither graded nor rewarded); ids must be unique."""
     path = Path(name_or_path)
     columns = columns or ColumnMap()
+    base, _, options = name_or_path.partition(":")
     if name_or_path in REGISTRY:
         items = REGISTRY[name_or_path].load()
+    elif options and REGISTRY.get(base) is not None and REGISTRY[base].load_with is not None:
+        items = REGISTRY[base].load_with(options)
     elif name_or_path.startswith("hf:"):
         repo, _, split = name_or_path[3:].partition(":")
         items = _load_hub(HubDataset(name_or_path, repo, split or "train", columns.problem or "", columns.answer or "",
@@ -296,3 +303,23 @@ register("nano-val", "generated math families, validation split: held-out phrasi
          lambda: _families("val"))
 register("nano-test", "generated math families, test split: phrasings and number ranges never used in training",
          lambda: _families("test"))
+
+
+def _deepmind(split: str | tuple[str, ...], options: str = "") -> list[Problem]:
+    import importlib.util
+
+    if importlib.util.find_spec("mathematics_dataset") is None:
+        raise DatasetUnavailable("DeepMind Mathematics needs the PyPI package mathematics-dataset: "
+                                 "pip install 'deepmath[eval]'")
+    from eval import deepmind
+
+    return deepmind.problems(split, **deepmind.parse_options(options))
+
+
+for _name, _split, _what in (
+        ("dm-train", ("train-easy", "train-medium", "train-hard"), "train-easy/medium/hard, 10 per module each"),
+        ("dm-interpolate", "interpolate", "interpolate (test), 56 modules x 10"),
+        ("dm-extrapolate", "extrapolate", "extrapolate (test), 15 modules x 10")):
+    register(_name, f"DeepMind Mathematics (generated, seed 0; `{_name}:per_module=N,seed=S`): "
+                    f"{_what}",
+             lambda split=_split: _deepmind(split), lambda options, split=_split: _deepmind(split, options))

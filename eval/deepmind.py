@@ -8,9 +8,10 @@ rewrites of its source). Questions and golds are the generator's own (`str(probl
 `str(problem.answer)`), with its own filter (questions over 160 and answers over 30 characters
 are re-drawn, as its `generate.py` does). Nothing is written to disk: the seed makes them.
 
-Reproducibility: the generator draws from python's `random` and numpy's global random state.
-Each (seed, split, module) pair seeds both from a hash of its name, so a module's items do not
-depend on which other modules were generated, and the caller's random states are restored.
+Reproducibility: the generator draws from python's `random`, numpy's global random state and
+sympy's own generator (`sympy.core.random`, behind `randprime`). Each (seed, split, module) pair
+seeds all three from a hash of its name, so a module's items do not depend on which other modules
+were generated; the caller's random states are restored afterwards.
 
 Splits: `train-easy`, `train-medium`, `train-hard` (the three thirds of the train entropy range,
 as the published dataset), `interpolate` (56 modules), `extrapolate` (15 modules: the generator
@@ -95,12 +96,13 @@ def generate(split: str, *, seed: int = 0, per_module: int = 10,
     """`per_module` items of every module of `split` (or of the modules named in `only`), in module
     order; the same arguments give the same items in any process."""
     import numpy as np
+    from sympy.core import random as sympy_random
 
     mods = modules(split)
     unknown = sorted(set(only or ()) - set(mods))
     if unknown:
         raise ValueError(f"no module {', '.join(unknown)} in split {split}")
-    py_state, np_state = random.getstate(), np.random.get_state()
+    states = random.getstate(), np.random.get_state(), sympy_random.rng.getstate()
     out: list[DMProblem] = []
     try:
         for name, fn in mods.items():
@@ -109,12 +111,14 @@ def generate(split: str, *, seed: int = 0, per_module: int = 10,
             s = _seed(seed, split, name)
             random.seed(s)
             np.random.seed(s)
+            sympy_random.rng.seed(s)
             for i in range(per_module):
                 question, answer = _draw(fn, f"{split}/{name} (seed {seed}, item {i})")
                 out.append(DMProblem(f"dm/{split}/{name}/{seed}/{i}", name, split, question, answer))
     finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        sympy_random.rng.setstate(states[2])
     return out
 
 

@@ -1,6 +1,6 @@
 """Run DeepMind's `mathematics_dataset` 1.0.1 (2019) under today's numpy (2.x) and sympy (>= 1.6).
 
-The generator's source is used as published; four spots no longer run and are rewritten *at import
+The generator's source is used as published; four spots no longer run (or will not) and are rewritten *at import
 time, in memory* (the installed files and their bytecode caches are left untouched):
 
   - `np.object` (removed in numpy 1.24) -> `object`;
@@ -8,7 +8,14 @@ time, in memory* (the installed files and their bytecode caches are left untouch
     the same assignment;
   - `sympy.solvers.diophantine.base_solution_linear` moved to
     `sympy.solvers.diophantine.diophantine` in sympy 1.6;
-  - numpy integers reaching sympy (see `_REWRITES`).
+  - `random.randint` on integral floats (`numbers.round_number`), deprecated since python 3.10 and
+    an error from 3.12, gets the same values as ints;
+
+and two spots are rewritten for reproducibility (a seed must fix the items in any process): the
+generator picks a variable name from a `set` of letters (its order changes with PYTHONHASHSEED)
+and shuffles a `set` of objects hashed by memory address; both draw from an ordered copy instead.
+The questions and answers are still the generator's own; a seed gives different items than the
+unpatched generator would (which gives different items in every process anyway).
 
 Every rewrite must match the source it expects (`CompatError` otherwise), so a different release
 of the generator fails loudly at import instead of generating from half-patched code.
@@ -30,6 +37,18 @@ _REWRITES: dict[str, list[tuple[str, str]]] = {
          "from sympy.solvers.diophantine.diophantine import base_solution_linear"),
         ("dtype=np.object", "dtype=object"),
         (".itemset(", ".__setitem__("),
+    ],
+    f"{PACKAGE}.modules.numbers": [  # integral floats: deprecated in python 3.10, a TypeError from 3.12
+        ("random.randint(remainder_range_lower, remainder_range_upper)",
+         "random.randint(int(remainder_range_lower), int(remainder_range_upper))"),
+    ],
+    # reproducibility, not compatibility: the generator draws from containers whose order is not
+    # fixed by the random seed (a set of letters: string hashes vary per process; a set of objects
+    # hashed by address); drawing from a sorted / insertion-ordered copy makes a seed fix the items
+    f"{PACKAGE}.util.composition": [
+        ("symbol = random.choice(list(allowed))", "symbol = random.choice(sorted(allowed))"),
+        ("entities = set(context.child_entities)", "entities = dict.fromkeys(context.child_entities)"),
+        ("entities.add(maybe_entity)", "entities[maybe_entity] = None"),
     ],
 }
 

@@ -184,15 +184,17 @@ async def run_problems(agent: Agent, items: Sequence[tuple[int, Problem]], write
     have = have or {}
 
     async def one_problem(index: int, problem: Problem) -> None:
-        t0 = time.perf_counter()
         got: dict[int, SampleLine] = dict(have.get(problem.id, {}))
         failures: list[BaseException] = []
+        span: list[float] = []  # when this session's samples started and ended (not the wait for a slot)
 
         async def one_sample(j: int) -> None:
             s = None if seed is None else seed + 1000 * (index * samples + j)
             try:
                 async with limiter:
+                    span.append(time.perf_counter())
                     traj = await agent.run(problem.problem, seed=s)
+                    span.append(time.perf_counter())
             except Exception as exc:  # noqa: BLE001 - recorded below; the problem gets no verdict
                 failures.append(exc)
                 return
@@ -215,8 +217,9 @@ async def run_problems(agent: Agent, items: Sequence[tuple[int, Problem]], write
                 raise TooManyFailures(f"{prog.failed} problems failed (last: {prog.errors[-1]})")
             return
         ordered = [got[j] for j in range(samples)]
-        wall = time.perf_counter() - t0 if len(ordered) > len(have.get(problem.id, {})) else max(
-            s.wall_s for s in ordered)
+        # from the first sample's start to the last sample's end; every problem is started at once and
+        # waits for a slot, so the time since the problem's task started would be the time since the run did
+        wall = max(span) - min(span) if span else max(s.wall_s for s in ordered)
         verdict = await anyio.to_thread.run_sync(grade_problem, problem, ordered, wall)
         writer.write(verdict.model_dump_json())
         prog.add(ProblemRecord.join(verdict, ordered))

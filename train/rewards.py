@@ -20,22 +20,24 @@ from typing import Any
 
 from agent_client import Trajectory
 
-RewardFn = Callable[[Trajectory, str], float]
-"""One reward: the finished trajectory and the dataset's gold answer -> a finite float."""
+RewardFn = Callable[..., float]
+"""One reward: the finished trajectory and the dataset's gold answer -> a finite float. For a
+dataset whose golds have answer forms (eval.answer_forms: DeepMind Mathematics) the form is passed
+as a third argument; the built-in rewards take it, a two-argument reward works on other datasets."""
 
 
 class RewardError(RuntimeError):
     """A reward function failed; training must stop rather than score the rollout 0."""
 
 
-def accuracy(traj: Trajectory, gold: str) -> float:
-    """1.0 when the trajectory's final answer equals the gold answer under math-verify, else 0.0."""
+def accuracy(traj: Trajectory, gold: str, form: str | None = None) -> float:
+    """1.0 when the trajectory's final answer grades equal to the gold answer (eval.grading), else 0.0."""
     from eval.grading import grade
 
-    return 1.0 if grade(traj.answer, gold) else 0.0
+    return 1.0 if grade(traj.answer, gold, form) else 0.0
 
 
-def code_use(traj: Trajectory, gold: str) -> float:
+def code_use(traj: Trajectory, gold: str, form: str | None = None) -> float:
     """1.0 when at least one snippet ran in the sandbox with status ok (an erroring snippet does not count)."""
     return 1.0 if traj.ran_code else 0.0
 
@@ -49,7 +51,7 @@ class LengthShaping:
 
     max_tokens: int
 
-    def __call__(self, traj: Trajectory, gold: str) -> float:
+    def __call__(self, traj: Trajectory, gold: str, form: str | None = None) -> float:
         return min(1.0, max(0.0, 1.0 - traj.model_tokens / self.max_tokens))
 
 
@@ -93,26 +95,26 @@ class RewardSet:
     def weights(self) -> list[float]:
         return [r.weight for r in self.rewards]
 
-    def score(self, traj: Trajectory, gold: str) -> dict[str, float]:
+    def score(self, traj: Trajectory, gold: str, form: str | None = None) -> dict[str, float]:
         """Each component's value (unweighted)."""
-        return {r.name: _call(r, traj, gold) for r in self.rewards}
+        return {r.name: _call(r, traj, gold, form) for r in self.rewards}
 
-    def total(self, traj: Trajectory, gold: str) -> float:
+    def total(self, traj: Trajectory, gold: str, form: str | None = None) -> float:
         """The weighted sum, as TRL combines them (`multi_objective_aggregation='sum_then_normalize'`)."""
-        parts = self.score(traj, gold)
+        parts = self.score(traj, gold, form)
         return sum(r.weight * parts[r.name] for r in self.rewards)
 
     def trl_functions(self) -> list[Callable[..., list[float | None]]]:
         """One TRL reward function per component, named after it (TRL logs `rewards/<name>/mean`).
 
         They read the `trajectory` field that the rollout function adds to each sample and the
-        dataset's `answer` column."""
+        dataset's `answer` column (and its `form` column, which datasets with answer forms have)."""
         return [_trl_adapter(r) for r in self.rewards]
 
 
-def _call(reward: WeightedReward, traj: Trajectory, gold: str) -> float:
+def _call(reward: WeightedReward, traj: Trajectory, gold: str, form: str | None = None) -> float:
     try:
-        value = float(reward.fn(traj, gold))
+        value = float(reward.fn(traj, gold) if form is None else reward.fn(traj, gold, form))
     except Exception as exc:
         raise RewardError(f"reward {reward.name!r} failed on problem {traj.problem[:80]!r} "
                           f"(gold {gold!r}): {type(exc).__name__}: {exc}") from exc
@@ -123,10 +125,12 @@ def _call(reward: WeightedReward, traj: Trajectory, gold: str) -> float:
 
 def _trl_adapter(reward: WeightedReward) -> Callable[..., list[float | None]]:
     def trl_reward(prompts: list[Any], completions: list[Any], completion_ids: list[list[int]],
-                   trajectory: list[Trajectory | None], answer: list[str], **_: Any) -> list[float | None]:
+                   trajectory: list[Trajectory | None], answer: list[str], form: list[str | None] | None = None,
+                   **_: Any) -> list[float | None]:
         if len(trajectory) != len(answer):
             raise RewardError(f"{len(trajectory)} trajectories for {len(answer)} answers")
-        return [None if t is None else _call(reward, t, str(gold)) for t, gold in zip(trajectory, answer)]
+        forms = form if form is not None else [None] * len(answer)
+        return [None if t is None else _call(reward, t, str(gold), f) for t, gold, f in zip(trajectory, answer, forms)]
 
     trl_reward.__name__ = reward.name
     trl_reward.__qualname__ = reward.name

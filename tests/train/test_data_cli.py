@@ -15,6 +15,17 @@ def test_champ_loads_offline():
     assert all(r["prompt"] and r["answer"] for r in ds)
 
 
+def test_a_dataset_with_answer_forms_gets_a_form_column():
+    pytest.importorskip("mathematics_dataset")
+    from eval.datasets import load
+    from train.data import load_problems
+
+    ds = load_problems("dm-extrapolate:per_module=1,seed=1")
+    assert ds.column_names == ["prompt", "answer", "form"]
+    assert sorted(zip(ds["prompt"], ds["answer"], ds["form"])) == sorted(
+        (p.problem, p.answer, p.form) for p in load("dm-extrapolate:per_module=1,seed=1"))
+
+
 @pytest.mark.parametrize("name", ["champ", "champ-all"])
 def test_training_and_eval_get_the_same_problems_and_golds(name):
     """One loader: training wraps the eval registry (old main trained CHAMP on `str(p.answer)`

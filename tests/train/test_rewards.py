@@ -24,6 +24,18 @@ def test_accuracy_uses_math_verify():
     assert accuracy(traj(answer=None), "3/4") == 0.0
 
 
+def test_the_form_column_reaches_accuracy_through_the_trl_adapter():
+    """DeepMind Mathematics golds are sympy syntax: plain math-verify reads `x**2 + 1` as 1, so the
+    answer form (eval.answer_forms) must reach the reward."""
+    fn = RewardSet.from_weights(accuracy_weight=1.0, code_weight=0.0).trl_functions()[0]
+    kw = dict(prompts=["p"] * 3, completions=["c"] * 3, completion_ids=[[1]] * 3,
+              trajectory=[traj(answer="x^2 + 1"), traj(answer="x^2 - 1"), traj(answer="-7B4725")],
+              answer=["x**2 + 1", "x**2 + 1", "-7b4725"])
+    assert fn(**kw, form=["expr", "expr", "base"]) == [1.0, 0.0, 1.0]
+    assert fn(**kw)[0] == 0.0  # without the form: x^2 + 1 is not "1"
+    assert accuracy(traj(answer="yes"), "True", "bool") == 1.0
+
+
 def test_code_use_needs_a_successful_snippet():
     assert code_use(traj(statuses=()), "x") == 0.0
     assert code_use(traj(statuses=("error", "timeout")), "x") == 0.0
