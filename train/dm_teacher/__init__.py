@@ -197,7 +197,7 @@ class TeacherItem:
 def teacher_items(problems: Iterable[Any], *, recovery: float = 0.0,
                   seed: int = 0) -> tuple[list[TeacherItem], Counter]:
     """Items for `collect` from generated problems, and the per-module count of questions left without a
-    lesson. A share `recovery` of the problems (drawn with `seed`, among those whose snippet has a mistake
+    lesson (a repeated question is kept once). A share `recovery` of the problems (drawn with `seed`, among those whose snippet has a mistake
     to make) gets an error-recovery lesson instead of the plain one: one lesson per prompt, as the
     teacher is keyed by prompt. `collect` then keeps only traces that ran as planned and graded."""
     from eval.answer_forms import form_of
@@ -207,7 +207,11 @@ def teacher_items(problems: Iterable[Any], *, recovery: float = 0.0,
     rng = random.Random(seed)
     items: list[TeacherItem] = []
     unparsed: Counter = Counter()
+    seen: set[str] = set()
     for p in problems:
+        if p.question in seen:  # the generator repeats short questions; the teacher knows one lesson per prompt
+            continue
+        seen.add(p.question)
         found = lesson(p.module, p.question, p.answer)
         if found is None:
             unparsed[p.module] += 1
