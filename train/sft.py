@@ -11,7 +11,9 @@ Outputs in `--output-dir`: `traces.jsonl` (the kept trajectories, reused on resu
 (kept/dropped and why), checkpoints, the LoRA adapter and `deepmath_adapter.json` (base model, prompt
 version, mode and this config) that `deepmath-agent` reads to pick the prompt.
 
-Not covered: problems without a teacher snippet. Only the generated families (`nano-*`) carry one.
+Not covered: problems without a teacher snippet. The generated families (`nano-*`) carry one; DeepMind
+Mathematics' train splits (`dm-train*`) get one from `train.dm_teacher`, which transcribes the question
+(and, for `--recovery-fraction` of them, first writes a snippet with a mistake that fails in the sandbox).
 """
 
 from __future__ import annotations
@@ -37,9 +39,14 @@ class SFTStageConfig:
 
     model: str | None = _f(None, "base checkpoint directory, hub id, or a packaged base (smollm2-135m-instruct, "
                                  "gemma-3-270m); default: the offline default SmolLM2-135M-Instruct")
-    dataset: str = _f("nano-train", "generated families split with teacher snippets: nano-train (nano-val and "
-                                    "nano-test exist but are for checkpoint choice and the final score)")
-    per_family: int | None = _f(None, "problems per family (default: the split's size)")
+    dataset: str = _f("nano-train", "generated problems with teacher snippets: nano-train (our families; nano-val "
+                                    "and nano-test exist but are for checkpoint choice and the final score), or "
+                                    "DeepMind Mathematics' train splits: dm-train (easy+medium+hard), "
+                                    "dm-train-easy, dm-train-medium, dm-train-hard")
+    per_family: int | None = _f(None, "problems per family (default: the split's size), or per DeepMind module "
+                                      "and split (default 20)")
+    recovery_fraction: float = _f(0.15, "dm-* only: share of problems whose trace starts with a mistaken snippet "
+                                        "that fails in the sandbox, then the corrected one")
     mode: Literal["agent", "plain"] = _f("agent", "agent = traces with a sandbox call; plain = the no-tool "
                                                   "control (answer-only targets)")
     prompt_version: str = _f("nano-v1", "prompt version the traces are made with (and the adapter is used with)")
@@ -79,14 +86,33 @@ def base_model(cfg: SFTStageConfig) -> str:
     return resolve_model(cfg.model, log=log.info)
 
 
+DM_TRAIN = ("dm-train", "dm-train-easy", "dm-train-medium", "dm-train-hard")
+
+
+def dm_items(cfg: SFTStageConfig) -> list[Any]:
+    """DeepMind Mathematics train problems (seeded by --seed) with the module-aware teacher's lessons."""
+    from eval import deepmind
+    from train.dm_teacher import teacher_items
+
+    splits = deepmind.TRAIN_SPLITS if cfg.dataset == "dm-train" else (cfg.dataset[len("dm-"):],)
+    problems = [p for s in splits for p in deepmind.generate(s, seed=cfg.seed, per_module=cfg.per_family or 20)]
+    items, unparsed = teacher_items(problems, recovery=cfg.recovery_fraction, seed=cfg.seed)
+    log.info("DeepMind teacher: %d lessons (%d with a mistake first) for %d problems; no lesson: %s", len(items),
+             sum(bool(it.mistakes) for it in items), len(problems), dict(unparsed) or "none")
+    return items
+
+
 def family_items(cfg: SFTStageConfig) -> list[Any]:
     from eval import families
 
+    if cfg.dataset in DM_TRAIN:
+        return dm_items(cfg)
     prefix = "nano-"
     split = cfg.dataset[len(prefix):] if cfg.dataset.startswith(prefix) else None
     if split not in families.SPLITS:
         raise ValueError(f"--dataset {cfg.dataset!r}: SFT needs teacher snippets, which only the generated "
-                         f"families have: use one of {', '.join(prefix + s for s in families.SPLITS)}")
+                         f"families have: use one of {', '.join(prefix + s for s in families.SPLITS)}, "
+                         f"{', '.join(DM_TRAIN)}")
     return families.generate(split, per_family=cfg.per_family)
 
 

@@ -37,10 +37,12 @@ def final_sentence(answer: str) -> list[Part]:
 
 @dataclass(frozen=True)
 class Lesson:
-    """What the teacher knows about one problem."""
+    """What the teacher knows about one problem: the snippet that solves it, and, for an error-recovery
+    trace, `mistakes` written first (each must fail in the sandbox; the loop appends its real error)."""
 
     code: str
     gold: str
+    mistakes: tuple[str, ...] = ()
 
 
 class TeacherBackend:
@@ -71,9 +73,10 @@ class TeacherBackend:
         teacher's control tokens; the snippet (from a problem family) and the answer are encoded as text."""
         if self.mode == "plain":
             return final_sentence(lesson.gold), True
-        if not completion:
-            return [(f"{TOOL_OPEN}\n", True), (lesson.code, False), (f"\n{TOOL_CLOSE}", True)], False
         outputs = _OUTPUT.findall(completion)
+        snippets = (*lesson.mistakes, lesson.code)
+        if len(outputs) < len(snippets):
+            return [(f"{TOOL_OPEN}\n", True), (snippets[len(outputs)], False), (f"\n{TOOL_CLOSE}", True)], False
         lines = [ln.strip() for ln in (outputs[-1] if outputs else "").splitlines() if ln.strip()]
         if not lines:
             raise AgentError(f"teacher: no output to read the answer from: {completion[-200:]!r}")
@@ -109,19 +112,24 @@ async def collect(items: Sequence[Any], tokenizer: Any, *, mode: Literal["agent"
     from eval.grading import grade
 
     teacher = TeacherBackend(tokenizer, mode)
-    cfg = AgentConfig(max_tokens=512, max_tokens_per_step=512, max_steps=2, temperature=0.0, mode=mode,
-                      prompt_version=prompt_version, max_tool_output_tokens=max_tool_output_tokens)
+    retries = max((len(getattr(it, "mistakes", ())) for it in items), default=0) if mode == "agent" else 0
+    cfg = AgentConfig(max_tokens=512 * (1 + retries), max_tokens_per_step=512, max_steps=2 + retries,
+                      temperature=0.0, mode=mode, prompt_version=prompt_version,
+                      max_tool_output_tokens=max_tool_output_tokens)
     agent = Agent(teacher, executor if mode == "agent" else None, tokenizer, cfg)
     for it in items:
-        teacher.teach(agent.prompt_ids(it.problem), Lesson(code=it.code, gold=it.answer))
+        teacher.teach(agent.prompt_ids(it.problem),
+                      Lesson(code=it.code, gold=it.answer, mistakes=tuple(getattr(it, "mistakes", ()))))
     results = await agent.run_many([it.problem for it in items], concurrency=concurrency, return_exceptions=True)
     out = TraceSet()
     for it, res in zip(items, results):
+        want = ["error"] * len(getattr(it, "mistakes", ())) + ["ok"]  # each mistake fails, then the snippet runs
+        form = getattr(it, "form", None)  # an answer form (eval.answer_forms) grades prediction vs gold
         if isinstance(res, BaseException):
             out.dropped.append((it.id, f"{type(res).__name__}: {res}"))
-        elif mode == "agent" and (res.tool_calls != 1 or res.tool_errors):
+        elif mode == "agent" and [s.status for s in res.segments if s.kind == "tool"] != want:
             out.dropped.append((it.id, f"snippet status {[s.status for s in res.segments if s.kind == 'tool']}"))
-        elif res.answer is None or not grade(it.answer, res.answer):
+        elif res.answer is None or not (grade(res.answer, it.answer, form) if form else grade(it.answer, res.answer)):
             out.dropped.append((it.id, f"answer {res.answer!r} does not grade as gold {it.answer!r}"))
         else:
             out.kept.append((it, res))
