@@ -23,7 +23,8 @@ from train.sampling import CompetencePool, DynamicSampler, PoolItem, has_spread,
 
 # problem -> (gold, success rate of the scripted policy)
 RATES = {"What is 1 + 1?": ("2", 1.0), "What is 2 + 2?": ("4", 0.0), "What is 3 + 3?": ("6", 0.5),
-         "What is 4 + 4?": ("8", 0.5), "What is 5 + 5?": ("10", 1.0), "What is 6 + 6?": ("12", 0.5)}
+         "What is 4 + 4?": ("8", 0.5), "What is 5 + 5?": ("10", 1.0), "What is 6 + 6?": ("12", 0.5),
+         "What is 7 + 7?": ("14", 0.0), "What is 8 + 8?": ("16", 0.5)}
 
 
 class ScriptedPolicy:
@@ -69,7 +70,7 @@ def test_pool_retires_always_and_never_solved_and_readmits_them():
     assert pool.record("What is 2 + 2?", [False] * 4, step=2)  # 4 of 4 wrong: retired
     assert not pool.record("What is 3 + 3?", [True, False, True, True], step=2)  # spread: stays
     assert pool.pass_rate("What is 3 + 3?") == 0.75
-    assert pool.retired == 2 and pool.active == 4
+    assert pool.retired == 2 and pool.active == len(RATES) - 2
     drawn = {pool.draw().problem for _ in range(200)}
     assert drawn == set(RATES) - {"What is 1 + 1?", "What is 2 + 2?"}  # retired problems are never drawn
     assert pool.draw(exclude=drawn) is None
@@ -223,8 +224,10 @@ def test_grpo_step_with_dynamic_sampling_trains_on_groups_with_spread(tiny_model
     from train.config import TrainConfig
     from train.trainer import build, train
 
+    # 8 problems, 4 with spread (rate 0.5) and 4 without; a step takes 4 groups of 2, so whatever TRL draws,
+    # the problems left in the pool hold enough with spread to replace every zero-variance group
     cfg = TrainConfig(model=str(tiny_model_dir), engine="local", output_dir=str(tmp_path), max_steps=1,
-                      num_generations=2, per_device_train_batch_size=4, gradient_accumulation_steps=1,
+                      num_generations=2, per_device_train_batch_size=8, gradient_accumulation_steps=1,
                       learning_rate=5e-3, warmup_ratio=0.0, lr_scheduler_type="constant", max_tokens=16,
                       max_tokens_per_step=16, agent_max_steps=1, lora_r=4, lora_alpha=8, gradient_checkpointing=False,
                       save_steps=0, rollout_concurrency=4, use_cpu=True, bf16=False, seed=0, reward_accuracy=1.0,
@@ -235,17 +238,21 @@ def test_grpo_step_with_dynamic_sampling_trains_on_groups_with_spread(tiny_model
     tr = run.trainer
     seen = []
     orig = tr._compute_loss
+    handed = []  # the prompts TRL handed to the rollout function
+    tr.rollout_func = lambda prompts, trainer: (handed.extend(prompts), run.rollout(prompts, trainer))[1]
     tr._compute_loss = lambda model, inputs: (seen.append({k: inputs[k].detach().clone() for k in
                                                            ("prompt_ids", "prompt_mask", "advantages")}),
                                               orig(model, inputs))[1]
     train(run)
     assert tr.state.global_step == 1
     log = next(h for h in tr.state.log_history if "sampling/zero_std_frac_after" in h)
-    assert log["sampling/zero_std_frac_after"] == 0.0  # three of the six problems have spread: enough to fill
+    half = [p for p, (_, rate) in RATES.items() if rate == 0.5]
+    zero = sum(p not in half for p in handed[::2])
+    assert zero >= 1 and log["sampling/zero_std_frac_before"] == zero / 4  # TRL handed zero-variance groups
+    assert log["sampling/replaced"] == zero and log["sampling/zero_std_frac_after"] == 0.0  # all replaced
     assert log["frac_reward_zero_std"] == 0.0  # TRL's own count agrees: every group it scored has spread
     tok = tr.processing_class
     texts = [tok.decode(ids[mask.bool()]) for b in seen for ids, mask in zip(b["prompt_ids"], b["prompt_mask"])]
-    half = [p for p, (_, rate) in RATES.items() if rate == 0.5]
-    assert len(texts) == 4 and all(any(p in t for p in half) for t in texts)  # only problems with spread
+    assert len(texts) == 8 and all(any(p in t for p in half) for t in texts)  # only problems with spread
     adv = torch.cat([b["advantages"] for b in seen])
     assert (adv.abs() > 0.5).all()  # every sample of every group carries a gradient signal
