@@ -56,6 +56,7 @@ class BatchReport:
     trajectories: list[Trajectory | None]
     errors: list[str]
     seconds: float
+    forms: list[str | None] | None = None  # the problems' answer forms, where known (dynamic sampling's pool)
 
     @property
     def dropped(self) -> int:
@@ -176,7 +177,8 @@ class AgentRollout:
         seconds = time.perf_counter() - t0
 
         report = BatchReport(step=step, temperature=cfg.temperature, problems=problems, trajectories=trajs,
-                             errors=errors, seconds=seconds)
+                             errors=errors, seconds=seconds,
+                             forms=None if self.sampler is None else [self.sampler.pool.item(p).form for p in problems])
         self._record(report)
         self._log_metrics(trainer, report)
         if report.dropped and (report.dropped == len(trajs) or report.dropped > self.max_dropped_fraction * len(trajs)):
@@ -275,13 +277,18 @@ def batch_metrics(report: BatchReport, totals: RolloutTotals) -> dict[str, float
 def majority_share(report: BatchReport) -> float:
     """Self-consistency: per problem of the batch (its GRPO group), the share of its samples in the
     winning cluster of the majority vote (`agent_client.vote`, the vote `deepmath-eval`'s maj@k and
-    `deepmath-agent --samples` use; dropped and unparsable samples do not vote), averaged."""
-    from agent_client.vote import vote
+    `deepmath-agent --samples` use; dropped and unparsable samples do not vote), averaged. Answers of
+    a problem with a known answer form are compared as the grader compares them (eval.grading)."""
+    from collections import Counter
 
-    groups: dict[str, list[str | None]] = {}
-    for problem, t in zip(report.problems, report.trajectories):
-        groups.setdefault(problem, []).append(t.answer if t is not None else None)
-    shares = [vote(answers).votes / len(answers) for answers in groups.values()]
+    from eval.grading import cluster_answers
+
+    groups: dict[str, tuple[str | None, list[str | None]]] = {}
+    forms = report.forms or [None] * len(report.problems)
+    for problem, form, t in zip(report.problems, forms, report.trajectories):
+        groups.setdefault(problem, (form, []))[1].append(t.answer if t is not None else None)
+    shares = [max(Counter(c for c in cluster_answers(answers, form) if c is not None).values(), default=0)
+              / len(answers) for form, answers in groups.values()]
     return sum(shares) / len(shares) if shares else 0.0
 
 
