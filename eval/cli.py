@@ -31,7 +31,8 @@ from agent_client.setup import (CliParser, add_debug, add_engine_args, agent_con
 from eval.datasets import DatasetUnavailable
 from wasm_sandbox.version import add_version
 
-VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify equivalence); unparsable "
+VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify equivalence, or the problem's "
+             "answer form as graded); unparsable "
              "answers do not vote; a tie goes to the answer whose first sample came earliest.")
 
 
