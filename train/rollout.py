@@ -189,7 +189,8 @@ class AgentRollout:
             out.update(self.sampler.fields(problems))
         return out
 
-    def _run(self, agent: Agent, step: int, errors: list[str], problems: list[str], rnd: int) -> list[Trajectory | None]:
+    def _run(self, agent: Agent, step: int, errors: list[str], problems: list[str],
+             rnd: int) -> list[Trajectory | None]:
         """One trajectory per problem (round `rnd` > 0: dynamic sampling's replacements, other seeds);
         failed runs are None and their errors are appended to `errors`."""
         seeds = None if self.seed is None else [self.seed + 1_000_003 * step + 15_485_863 * rnd + 7919 * i
@@ -279,16 +280,15 @@ def majority_share(report: BatchReport) -> float:
     winning cluster of the majority vote (`agent_client.vote`, the vote `deepmath-eval`'s maj@k and
     `deepmath-agent --samples` use; dropped and unparsable samples do not vote), averaged. Answers of
     a problem with a known answer form are compared as the grader compares them (eval.grading)."""
-    from collections import Counter
-
-    from eval.grading import cluster_answers
+    from agent_client.vote import MATH_VERIFY, vote
+    from eval.answer_forms import form_equivalence
 
     groups: dict[str, tuple[str | None, list[str | None]]] = {}
     forms = report.forms or [None] * len(report.problems)
     for problem, form, t in zip(report.problems, forms, report.trajectories):
         groups.setdefault(problem, (form, []))[1].append(t.answer if t is not None else None)
-    shares = [max(Counter(c for c in cluster_answers(answers, form) if c is not None).values(), default=0)
-              / len(answers) for form, answers in groups.values()]
+    shares = [vote(answers, MATH_VERIFY if form is None else form_equivalence(form)).votes / len(answers)
+              for form, answers in groups.values()]
     return sum(shares) / len(shares) if shares else 0.0
 
 

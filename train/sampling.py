@@ -164,7 +164,8 @@ class SamplingReport:
 
     def metrics(self, pool: CompetencePool) -> dict[str, float]:
         g = max(self.groups, 1)
-        return {"sampling/zero_std_frac_before": self.zero_before / g, "sampling/zero_std_frac_after": self.zero_after / g,
+        return {"sampling/zero_std_frac_before": self.zero_before / g,
+                "sampling/zero_std_frac_after": self.zero_after / g,
                 "sampling/replaced": float(self.replaced), "sampling/draws": float(self.draws),
                 "sampling/extra_rollouts": float(self.extra_rollouts),
                 "sampling/swapped_retired": float(self.swapped_retired), "sampling/readmitted": float(self.readmitted),
