@@ -77,8 +77,11 @@ class CompetencePool:
     @classmethod
     def from_dataset(cls, dataset: Any, **kw: Any) -> CompetencePool:
         """From the training dataset (columns `prompt`, `answer`, optional `form`; train/data.py)."""
+        from train.rollout import problem_text  # the rollout function's reading of a prompt
+
         forms = dataset["form"] if "form" in dataset.column_names else [None] * len(dataset)
-        return cls((PoolItem(str(p), str(a), f) for p, a, f in zip(dataset["prompt"], dataset["answer"], forms)), **kw)
+        return cls((PoolItem(problem_text(p), str(a), f)
+                    for p, a, f in zip(dataset["prompt"], dataset["answer"], forms)), **kw)
 
     def __len__(self) -> int:
         return len(self._order)

@@ -111,8 +111,11 @@ def dynamic_sampler(cfg: TrainConfig, train_dataset: Any, rewards: RewardSet) ->
     if cfg.per_device_train_batch_size % cfg.num_generations:
         raise ValueError("--dynamic-sampling needs --per-device-train-batch-size a multiple of --num-generations "
                          "(a GRPO group must be rolled out by one process)")
+    from accelerate import PartialState
+
+    # one pool per process; a seed per process so that processes do not draw the same replacements
     pool = CompetencePool.from_dataset(train_dataset, window=cfg.pool_window, cooldown=cfg.pool_cooldown,
-                                       seed=cfg.seed)
+                                       seed=cfg.seed + PartialState().process_index)
     if cfg.pool_probe:
         load_probe(pool, cfg.pool_probe)
     return DynamicSampler(pool, rewards, cfg.num_generations, cfg.max_resample)
