@@ -50,3 +50,20 @@ def test_maj_at_k_picks_the_right_expression():
 def test_unknown_form_is_an_error():
     with pytest.raises(ValueError, match="unknown answer form"):
         form_equivalence("fraction")
+
+
+def test_runner_votes_with_the_problems_form():
+    from eval.datasets import Problem
+    from eval.records import SampleLine
+    from eval.runner import grade_problem
+
+    def sample(j, answer):
+        return SampleLine(id="p", index=j, answer=answer, model_tokens=1, trace_tokens=1, tool_calls=0,
+                          tool_errors=0, finish_reason="answer", wall_s=0.0)
+
+    answers = ["x**2 - 1", "x**2 + 1", "1 + x**2"]
+    samples = [sample(j, a) for j, a in enumerate(answers)]
+    line = grade_problem(Problem(id="p", problem="Expand (x + 1)**2 - 2*x.", answer="x**2 + 1", form="expr"),
+                         samples, 0.0)
+    assert line.clusters == [0, 1, 1] and line.correct == [False, True, True]
+    assert majority_correct(line.clusters, line.correct)
