@@ -10,29 +10,45 @@ Rules (docs/eval.md, "maj@k"):
     is reported as one (`Vote.tied`), so a display can say "tie" instead of naming a winner
     that only the tie-break chose.
 Why here: see `agent_client.equivalence` (agent_client may not import eval or train).
+What "equivalent" means is pluggable (`Equivalence`): plain math-verify by default; eval passes the
+form-aware one of `eval.answer_forms` for problems with an answer form (DeepMind Mathematics), so
+the vote groups answers exactly as the grader compares them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from agent_client.equivalence import Parsed, equivalent, parse_math
+from agent_client.equivalence import equivalent, parse_math
 
 
-def cluster_answers(answers: Sequence[str | None]) -> list[int | None]:
+@dataclass(frozen=True)
+class Equivalence:
+    """How answers are read and compared: `parse(answer)` is falsy when the answer is unparsable;
+    `same(earlier, later)` compares two parsed answers (the cluster's first answer first)."""
+
+    parse: Callable[[str | None], Any]
+    same: Callable[[Any, Any], bool]
+
+
+MATH_VERIFY = Equivalence(parse_math, equivalent)
+
+
+def cluster_answers(answers: Sequence[str | None], equivalence: Equivalence = MATH_VERIFY) -> list[int | None]:
     """Per answer, its cluster id (the index of the earliest equivalent answer), or None when it
     is unparsable."""
-    reps: list[tuple[int, Parsed]] = []
+    reps: list[tuple[int, Any]] = []
     out: list[int | None] = []
     for i, answer in enumerate(answers):
-        parsed = parse_math(answer)
+        parsed = equivalence.parse(answer)
         if not parsed:
             out.append(None)
             continue
         for rep_id, rep in reps:
-            if equivalent(rep, parsed):
+            if equivalence.same(rep, parsed):
                 out.append(rep_id)
                 break
         else:
@@ -64,9 +80,9 @@ class Vote:
     tied: list[int] | None = None  # every cluster id with the top count, when more than one
 
 
-def vote(answers: Sequence[str | None]) -> Vote:
+def vote(answers: Sequence[str | None], equivalence: Equivalence = MATH_VERIFY) -> Vote:
     """Cluster `answers` and vote (None and unparsable answers do not vote)."""
-    clusters = cluster_answers(answers)
+    clusters = cluster_answers(answers, equivalence)
     win = majority_vote(clusters)
     if win is None:
         return Vote(clusters=clusters)

@@ -32,6 +32,7 @@ from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication, pa
                                         standard_transformations)
 
 from agent_client.equivalence import MAX_ANSWER_CHARS, Parsed, equivalent, parse_math
+from agent_client.vote import Equivalence
 
 FORMS = ("bool", "base", "label", "time", "sequence", "set", "expr")
 
@@ -164,3 +165,33 @@ def grade_form(prediction: str | None, gold: str, form: str) -> bool:
     if form == "expr":
         return _same(gold, prediction)
     raise ValueError(f"unknown answer form {form!r}: one of {', '.join(FORMS)}")
+
+
+def readable(text: str | None, form: str) -> bool:
+    """Whether `text` can be read as an answer of `form` at all (an unreadable answer is never
+    correct and does not vote in maj@k)."""
+    if text is None or not text.strip():
+        return False
+    if form == "bool":
+        return _bool(text) is not None
+    if form == "base":
+        return bool(_base(text))
+    if form == "label":
+        return bool(_label(text))
+    if form == "time":
+        return _minute_of_day(text) is not None
+    if form in ("sequence", "set"):
+        return all(_expr(item) for item in _items(text))
+    if form == "expr":
+        return bool(_expr(text))
+    raise ValueError(f"unknown answer form {form!r}: one of {', '.join(FORMS)}")
+
+
+@functools.lru_cache(maxsize=len(FORMS))
+def form_equivalence(form: str) -> Equivalence:
+    """The maj@k vote's equivalence for answers of `form`: two answers are one vote when `grade_form`
+    grades the later one equal to the cluster's first (the grader's own comparison)."""
+    if form not in FORMS:
+        raise ValueError(f"unknown answer form {form!r}: one of {', '.join(FORMS)}")
+    return Equivalence(parse=lambda text: text if readable(text, form) else None,
+                       same=lambda first, later: grade_form(later, first, form))

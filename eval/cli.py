@@ -32,7 +32,8 @@ from eval.datasets import DatasetUnavailable
 from wasm_sandbox.diskfull import DiskFull
 from wasm_sandbox.version import add_version
 
-VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify equivalence); unparsable "
+VOTE_HELP = ("maj@k votes over the samples' parsed final answers (math-verify equivalence, or the problem's "
+             "answer form as graded); unparsable "
              "answers do not vote; a tie goes to the answer whose first sample came earliest.")
 
 

@@ -18,11 +18,12 @@ Conventions (tested in tests/eval/test_grading*.py, differential against the pub
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from math_verify import parse
 
+from agent_client import vote
 from agent_client.equivalence import Parsed, clear_caches, equivalent, parse_math
-from agent_client.vote import cluster_answers
 
 __all__ = ["Parsed", "clear_caches", "cluster_answers", "equivalent", "grade", "parse_answer", "parse_gold"]
 
@@ -54,3 +55,14 @@ def grade(prediction: str | None, gold: str, form: str | None = None) -> bool:
 
         return grade_form(prediction, gold, form)
     return equivalent(parse_gold(gold), parse_answer(prediction))
+
+
+def cluster_answers(answers: Sequence[str | None], form: str | None = None) -> list[int | None]:
+    """maj@k's clusters of one problem's answers (`agent_client.vote`), compared as `grade` compares:
+    with the problem's answer form when it has one (`x**2 + 1` and `x**2 - 1` are two votes, which
+    math-verify alone would merge), else with plain equivalence."""
+    if form is None:
+        return vote.cluster_answers(answers)
+    from eval.answer_forms import form_equivalence
+
+    return vote.cluster_answers(answers, form_equivalence(form))

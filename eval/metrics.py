@@ -2,7 +2,7 @@
 
 Definitions (what the published tables mean by them):
   - maj@k: the answer most samples agree on is graded. Equivalent answers are one vote (clusters
-    from `eval.grading.cluster_answers`); unparsable answers do not vote; a tie goes to the
+    from `eval.grading.cluster_answers`, with the problem's answer form if any); unparsable answers do not vote; a tie goes to the
     cluster whose first sample came earliest; a problem with no parsable answer is wrong. The
     vote is `agent_client.vote`'s, the same `deepmath-agent --samples` shows.
   - mean@k: the fraction of the k samples that are correct, averaged over problems (= pass@1

@@ -161,7 +161,7 @@ def sample_line(problem_id: str, index: int, seed: int | None, traj: Trajectory)
 def grade_problem(problem: Problem, samples: Sequence[SampleLine], wall_s: float) -> ProblemLine:
     """Grade the K samples of one problem (CPU work: call it in a worker thread)."""
     answers = [s.answer for s in samples]
-    clusters = cluster_answers(answers)
+    clusters = cluster_answers(answers, problem.form)
     correct = [grade(a, problem.answer, problem.form) if c is not None else False for a, c in zip(answers, clusters)]
     return ProblemLine(id=problem.id, problem=problem.problem, gold=problem.answer, correct=correct,
                        clusters=clusters, wall_s=round(wall_s, 4))

@@ -116,6 +116,21 @@ class TrainConfig:
     use_cpu: bool | None = _f(None, "train on CPU; default: on when no CUDA GPU is present")
     seed: int = _f(42, "seed for data order, LoRA init and sampling")
 
+    # -- dynamic sampling (train/sampling.py) --------------------------------------------------------
+    dynamic_sampling: bool = _f(False, "replace GRPO groups whose rewards are all equal (no gradient) by groups of "
+                                       "problems drawn from an edge-of-competence pool of the training set, "
+                                       "DAPO-style; needs --per-device-train-batch-size a multiple of "
+                                       "--num-generations")
+    max_resample: int = _f(2, "dynamic sampling: rounds of replacement draws per batch before the remaining "
+                              "zero-variance groups are kept (and counted in sampling/zero_std_frac_after)")
+    pool_window: int = _f(8, "dynamic sampling: a problem is retired when its last this-many rollouts were "
+                             "all right or all wrong (pass rate 1 or 0)")
+    pool_cooldown: int = _f(50, "dynamic sampling: a retired problem is re-admitted after this many steps plus "
+                                "a seeded jitter of up to half as many")
+    pool_probe: str | None = _f(None, "dynamic sampling: a `deepmath-eval run` file of the starting policy on "
+                                      "the training problems (pass@k probe); problems it always or never "
+                                      "solved start retired")
+
     # -- LoRA --------------------------------------------------------------------------------------
     lora_r: int = _f(32, "LoRA rank")
     lora_alpha: int = _f(16, "LoRA alpha")
@@ -138,6 +153,8 @@ class TrainConfig:
             raise ValueError("reward weights must be >= 0")
         if not 0.0 <= self.max_dropped_fraction <= 1.0:
             raise ValueError("max_dropped_fraction must be in [0, 1]")
+        if self.max_resample < 0 or self.pool_window < 1 or self.pool_cooldown < 0:
+            raise ValueError("max_resample and pool_cooldown must be >= 0, pool_window >= 1")
         if self.temperature_steps < 0 or self.temperature_start < 0 or self.temperature_end < 0:
             raise ValueError("temperature schedule values must be >= 0")
         if self.max_tool_output_tokens is not None and self.max_tool_output_tokens < MIN_TOOL_OUTPUT_TOKENS:

@@ -16,6 +16,10 @@ text. TRL needs one sample per slot, so a dropped slot carries the prompt, one E
 env_mask 0 (it contributes no loss) and `trajectory=None` (every reward returns None for it, so
 TRL excludes it from the group baseline and gives it advantage 0). Dropped rollouts are counted
 in the step metrics; when more than `max_dropped_fraction` of a batch fails, training stops.
+
+Dynamic sampling (optional, `sampler`): GRPO groups without reward spread are replaced by groups of
+problems drawn from an edge-of-competence pool before the batch goes back to TRL; the returned
+`prompt_ids`, `answer` and `form` are those of the problems actually rolled out (train/sampling.py).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent_client import Agent, AgentConfig, AgentError, Backend, ToolExecutor, Trajectory
+from train.sampling import DynamicSampler, SamplingReport
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ class BatchReport:
     trajectories: list[Trajectory | None]
     errors: list[str]
     seconds: float
+    forms: list[str | None] | None = None  # the problems' answer forms, where known (dynamic sampling's pool)
 
     @property
     def dropped(self) -> int:
@@ -83,8 +89,9 @@ class AgentRollout:
 
     def __init__(self, *, tokenizer: Any, agent_config: AgentConfig, backend_factory: BackendFactory,
                  executor_factory: ExecutorFactory, concurrency: int = 64, max_dropped_fraction: float = 0.5,
-                 seed: int | None = None, keep_reports: int = 4):
+                 seed: int | None = None, keep_reports: int = 4, sampler: DynamicSampler | None = None):
         self.tokenizer = tokenizer
+        self.sampler = sampler  # dynamic sampling (train/sampling.py); None = roll out exactly the given prompts
         self.agent_config = agent_config
         self.backend_factory = backend_factory
         self.executor_factory = executor_factory
@@ -155,16 +162,43 @@ class AgentRollout:
         problems = [problem_text(p) for p in prompts]
         cfg = self.agent_config.model_copy(update={"temperature": float(self.temperature)})
         agent = Agent(self._backend, self._executor, self.tokenizer, cfg)
-        seeds = None if self.seed is None else [self.seed + 1_000_003 * step + 7919 * i for i in range(len(problems))]
+        errors: list[str] = []
+        run = functools.partial(self._run, agent, step, errors)
 
         t0 = time.perf_counter()
-        results = self._portal.call(functools.partial(
-            agent.run_many, problems, concurrency=self.concurrency, return_exceptions=True, seeds=seeds))
+        if self.sampler is None:
+            trajs = run(problems, 0)
+        else:
+            sampling = SamplingReport()
+            problems = self.sampler.prepare(problems, step, sampling)
+            problems, trajs = self.sampler.refill(problems, run(problems, 0), run, step, sampling)
+            for name, value in sampling.metrics(self.sampler.pool).items():
+                _log_metric(trainer, name, value)
         seconds = time.perf_counter() - t0
 
+        report = BatchReport(step=step, temperature=cfg.temperature, problems=problems, trajectories=trajs,
+                             errors=errors, seconds=seconds,
+                             forms=None if self.sampler is None else [self.sampler.pool.item(p).form for p in problems])
+        self._record(report)
+        self._log_metrics(trainer, report)
+        if report.dropped and (report.dropped == len(trajs) or report.dropped > self.max_dropped_fraction * len(trajs)):
+            raise RolloutFailure(f"{report.dropped}/{len(trajs)} rollouts failed at step {step} "
+                                 f"(max_dropped_fraction={self.max_dropped_fraction}); first error: {errors[0]}")
+        out = self._to_trl(agent, report)
+        if self.sampler is not None:  # the golds of the problems actually returned (replacements included)
+            out.update(self.sampler.fields(problems))
+        return out
+
+    def _run(self, agent: Agent, step: int, errors: list[str], problems: list[str],
+             rnd: int) -> list[Trajectory | None]:
+        """One trajectory per problem (round `rnd` > 0: dynamic sampling's replacements, other seeds);
+        failed runs are None and their errors are appended to `errors`."""
+        seeds = None if self.seed is None else [self.seed + 1_000_003 * step + 15_485_863 * rnd + 7919 * i
+                                                for i in range(len(problems))]
+        results = self._portal.call(functools.partial(
+            agent.run_many, problems, concurrency=self.concurrency, return_exceptions=True, seeds=seeds))
         trajs: list[Trajectory | None] = []
-        errors: list[str] = []
-        for problem, res in zip(problems, results, strict=True):
+        for res in results:
             if isinstance(res, AgentError):
                 errors.append(f"{type(res).__name__}: {res}")
                 log.warning("rollout dropped (step %d): %s", step, res)
@@ -176,15 +210,7 @@ class AgentRollout:
                 trajs.append(None)
             else:
                 trajs.append(res)
-
-        report = BatchReport(step=step, temperature=cfg.temperature, problems=problems, trajectories=trajs,
-                             errors=errors, seconds=seconds)
-        self._record(report)
-        self._log_metrics(trainer, report)
-        if report.dropped and (report.dropped == len(trajs) or report.dropped > self.max_dropped_fraction * len(trajs)):
-            raise RolloutFailure(f"{report.dropped}/{len(trajs)} rollouts failed at step {step} "
-                                 f"(max_dropped_fraction={self.max_dropped_fraction}); first error: {errors[0]}")
-        return self._to_trl(agent, report)
+        return trajs
 
     def _to_trl(self, agent: Agent, report: BatchReport) -> dict[str, Any]:
         """TRL's sample lists. Logprobs: per token where the backend gave them; NaN where it did not (TRL
@@ -252,13 +278,17 @@ def batch_metrics(report: BatchReport, totals: RolloutTotals) -> dict[str, float
 def majority_share(report: BatchReport) -> float:
     """Self-consistency: per problem of the batch (its GRPO group), the share of its samples in the
     winning cluster of the majority vote (`agent_client.vote`, the vote `deepmath-eval`'s maj@k and
-    `deepmath-agent --samples` use; dropped and unparsable samples do not vote), averaged."""
-    from agent_client.vote import vote
+    `deepmath-agent --samples` use; dropped and unparsable samples do not vote), averaged. Answers of
+    a problem with a known answer form are compared as the grader compares them (eval.grading)."""
+    from agent_client.vote import MATH_VERIFY, vote
+    from eval.answer_forms import form_equivalence
 
-    groups: dict[str, list[str | None]] = {}
-    for problem, t in zip(report.problems, report.trajectories):
-        groups.setdefault(problem, []).append(t.answer if t is not None else None)
-    shares = [vote(answers).votes / len(answers) for answers in groups.values()]
+    groups: dict[str, tuple[str | None, list[str | None]]] = {}
+    forms = report.forms or [None] * len(report.problems)
+    for problem, form, t in zip(report.problems, forms, report.trajectories):
+        groups.setdefault(problem, (form, []))[1].append(t.answer if t is not None else None)
+    shares = [vote(answers, MATH_VERIFY if form is None else form_equivalence(form)).votes / len(answers)
+              for form, answers in groups.values()]
     return sum(shares) / len(shares) if shares else 0.0
 
 

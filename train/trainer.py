@@ -26,6 +26,7 @@ from train.checkpoints import GRPO_RESUME_HINT, guard, saving
 from train.config import TrainConfig
 from train.rewards import RewardSet
 from train.rollout import AgentRollout, BackendFactory, ExecutorFactory
+from train.sampling import CompetencePool, DynamicSampler, load_probe
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is "experimental" in TRL 1.16
 
@@ -105,6 +106,23 @@ def default_executor_factory(cfg: TrainConfig) -> ExecutorFactory:
     return lambda: McpExecutor.stdio(shlex.split(cfg.mcp_command))
 
 
+def dynamic_sampler(cfg: TrainConfig, train_dataset: Any, rewards: RewardSet) -> DynamicSampler | None:
+    """The dynamic sampler over an edge-of-competence pool of the training set (None unless --dynamic-sampling)."""
+    if not cfg.dynamic_sampling:
+        return None
+    if cfg.per_device_train_batch_size % cfg.num_generations:
+        raise ValueError("--dynamic-sampling needs --per-device-train-batch-size a multiple of --num-generations "
+                         "(a GRPO group must be rolled out by one process)")
+    from accelerate import PartialState
+
+    # one pool per process; a seed per process so that processes do not draw the same replacements
+    pool = CompetencePool.from_dataset(train_dataset, window=cfg.pool_window, cooldown=cfg.pool_cooldown,
+                                       seed=cfg.seed + PartialState().process_index)
+    if cfg.pool_probe:
+        load_probe(pool, cfg.pool_probe)
+    return DynamicSampler(pool, rewards, cfg.num_generations, cfg.max_resample)
+
+
 @dataclass
 class Run:
     """A ready-to-train GRPOTrainer with the pieces a caller may want to inspect."""
@@ -143,7 +161,7 @@ def build(cfg: TrainConfig, *, train_dataset: Any = None, model: Any = None, tok
                            backend_factory=backend_factory or default_backend_factory(cfg, tokenizer),
                            executor_factory=executor_factory or default_executor_factory(cfg),
                            concurrency=cfg.rollout_concurrency, max_dropped_fraction=cfg.max_dropped_fraction,
-                           seed=cfg.seed)
+                           seed=cfg.seed, sampler=dynamic_sampler(cfg, train_dataset, rewards))
     schedule = TemperatureSchedule(cfg.temperature_start, cfg.temperature_end, cfg.temperature_steps)
     temp_cb = TemperatureCallback(schedule, rollout)
     metrics_cb = JsonlMetricsCallback(Path(cfg.output_dir) / "metrics.jsonl")

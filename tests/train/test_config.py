@@ -67,3 +67,15 @@ def test_optional_booleans_and_flag_spelled_file_keys(tmp_path):
     assert (c.lora_r, c.max_samples) == (5, 7)
     with pytest.raises(SystemExit):
         parse_args(["--lora-rank", "3"])
+
+
+def test_dm_recipe_config_and_dynamic_sampling_off_by_default():
+    from pathlib import Path
+
+    assert (TrainConfig().dynamic_sampling, TrainConfig().beta, TrainConfig().num_generations) == (False, 0.0, 4)
+    c = parse_args(["--config", str(Path(__file__).parents[2] / "configs" / "grpo-dm.yaml")])
+    assert c.dataset.startswith("dm-train") and c.dynamic_sampling and c.beta == 0.0
+    assert (c.num_generations, c.per_device_train_batch_size % c.num_generations) == (8, 0)
+    assert (c.learning_rate, c.lr_scheduler_type) == (1e-5, "cosine")
+    with pytest.raises(SystemExit):
+        parse_args(["--max-resample", "-1"])

@@ -21,3 +21,12 @@ def test_majority_share_votes_over_equivalence_clusters_per_group():
                       _traj("7"), None, _traj("8"), _traj("I could not finish")])
     assert majority_share(report) == pytest.approx((3 / 4 + 1 / 4) / 2)
     assert batch_metrics(report, RolloutTotals())["agent/majority_share"] == pytest.approx(0.5)
+
+
+def test_majority_share_uses_the_answer_form_when_known():
+    answers = ["x**2 + 1", "x**2 - 1", "1 + x**2", "x**2 - 1", "x**2 + 1"]
+    report = BatchReport(step=1, temperature=1.0, seconds=1.0, errors=[], problems=["a"] * 5,
+                         trajectories=[_traj(a) for a in answers])
+    assert majority_share(report) == pytest.approx(4 / 5)  # plain math-verify merges x**2 + 1 and x**2 - 1
+    report.forms = ["expr"] * 5
+    assert majority_share(report) == pytest.approx(3 / 5)  # as the grader compares: 3 vs 2
