@@ -74,6 +74,8 @@ class Checkout:
         self.root = os.path.abspath(root) if root else None
         self.python = os.path.join(self.root, ".venv", "bin", "python") if root else sys.executable
         self.name = f"baseline ({self.root})" if root else "this checkout"
+        # Another checkout runs in its own environment: not on this one's PYTHONPATH (extra packages).
+        self.env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} if root else None
 
     def argv(self, *flags: str) -> list[str]:
         return [self.python, "-m", "mcp_server", *flags]
@@ -88,7 +90,7 @@ class HttpServer:
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.proc = subprocess.Popen(
             checkout.argv("--transport", "http", "--port", str(self.port), *flags),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=checkout.root,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=checkout.root, env=checkout.env,
         )
         deadline = time.monotonic() + 120
         while True:
@@ -150,7 +152,7 @@ def _call(i: int, mode: str) -> dict:
 
 def raw_stdio_round_trips(flags: list[str], n: int, checkout: Checkout = HERE) -> dict[str, list[float]]:
     """Newline-delimited JSON-RPC over the server's pipes, one request in flight."""
-    proc = subprocess.Popen(checkout.argv(*flags), stdin=subprocess.PIPE, cwd=checkout.root,
+    proc = subprocess.Popen(checkout.argv(*flags), stdin=subprocess.PIPE, cwd=checkout.root, env=checkout.env,
                             stdout=subprocess.PIPE, text=True, bufsize=1)
     out: dict[str, list[float]] = {"session": [], "fresh": []}
 
@@ -316,7 +318,8 @@ def overhead_table(direct, series: dict[str, dict[str, list[float]]]) -> None:
 
 async def round_trip_series(flags: list[str], n: int, checkout: Checkout) -> dict[str, dict[str, list[float]]]:
     """Part 1's four series for one checkout's server."""
-    stdio_target = StdioServerParameters(command=checkout.python, args=["-m", "mcp_server", *flags], cwd=checkout.root)
+    stdio_target = StdioServerParameters(command=checkout.python, args=["-m", "mcp_server", *flags], cwd=checkout.root,
+                                         env=checkout.env)
     series = {"stdio, SDK client": await mcp_round_trips(stdio_target, n),
               "stdio, raw client": await anyio.to_thread.run_sync(raw_stdio_round_trips, flags, n, checkout)}
     server = HttpServer(flags, checkout)

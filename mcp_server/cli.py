@@ -13,6 +13,7 @@ line on stderr and exit status 2, before anything is started.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -96,6 +97,12 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(quiet)
 
 
+def _have_uvloop() -> bool:
+    """uvloop (a libuv event loop) when installed: HTTP serving spends much of its time in the
+    event loop's own bookkeeping. Not on stdio, whose reader is a thread either way."""
+    return importlib.util.find_spec("uvloop") is not None
+
+
 def serve(cfg: ServerConfig, token: str | None = None) -> None:
     """Serve until the transport closes (stdio EOF) or SIGINT/SIGTERM; the sandbox is built meanwhile."""
     from .auth import StaticTokenVerifier, auth_settings
@@ -113,7 +120,7 @@ def serve(cfg: ServerConfig, token: str | None = None) -> None:
         if cfg.transport == "stdio":
             anyio.run(serve_stdio, app)
         else:
-            anyio.run(serve_http, app, cfg)
+            anyio.run(serve_http, app, cfg, backend_options={"use_uvloop": _have_uvloop()})
     finally:
         startup.close()
 

@@ -126,6 +126,7 @@ async def serve_http(app: App, cfg: ServerConfig) -> None:
         http_app(app, cfg),
         host=cfg.host,
         port=cfg.port,
+        # http="auto": httptools when installed (a dependency), a C parser; h11 otherwise.
         log_config=None,  # uvicorn's default sends access logs to stdout; ours go to stderr
         access_log=False,
         log_level=cfg.log_level.lower(),
