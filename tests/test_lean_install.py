@@ -55,6 +55,9 @@ for package in sys.argv[2:]:
     for info in pkgutil.walk_packages(sys.modules[package].__path__, package + "."):
         if info.name not in skip:
             importlib.import_module(info.name)
+from wasm_sandbox import Limits, Sandbox  # and what a run loads lazily (the snapshot, its checks)
+with Sandbox(Limits(pool_size=0)) as sandbox:
+    assert sandbox.run("print(1)").stdout == "1\\n"
 print(json.dumps(sorted({name.partition(".")[0] for name, mod in sys.modules.items() if mod is not None})))
 """
 
@@ -127,6 +130,7 @@ def test_the_refusal_covers_the_agent_stack():
     assert not {"wasmtime", "mcp", "pydantic", "anyio", "filelock", "uvicorn", "starlette"} & refused
 
 
+@pytest.mark.slow
 def test_server_imports_only_declared_core_dependencies():
     proc = subprocess.run([sys.executable, "-c", IMPORT_SERVER, ",".join(sorted(NOT_IMPORTED)), *SERVER_PACKAGES],
                           env=env(set(extras_only_modules())), capture_output=True, text=True, timeout=120)
