@@ -1,11 +1,12 @@
 """The lean install: `pip install deepmath` (no extras) is enough for `deepmath-sandbox` and `deepmath-mcp`.
 
 The test environment has every extra installed, so a lean environment is simulated: a subprocess
-whose first act is to make absent every module distributed only by an extra (the extras' dependency closure, read from this checkout's
-pyproject.toml and the installed packages' metadata, minus the core's closure). Under it the server
-packages are imported module by module, a snippet runs over MCP stdio and through `deepmath-sandbox
-run`, and the third-party modules they load are checked against the declared core dependencies.
-The same refusal, of one module, checks the one-line message of the commands that need an extra.
+whose first act is to make absent every module distributed only by an extra (the extras' dependency
+closure, read from this checkout's pyproject.toml and the installed packages' metadata, minus the
+core's closure). Under it the server packages are imported module by module, a snippet runs in the
+sandbox, over MCP stdio and through `deepmath-sandbox run`, and the third-party modules loaded are
+checked against the declared core dependencies. Refusing single modules the same way checks the
+one-line message of the commands that need an extra.
 """
 
 from __future__ import annotations
@@ -225,6 +226,6 @@ def test_a_missing_module_of_our_own_is_not_blamed_on_an_extra():
 
 def test_the_console_scripts_go_through_the_launcher():
     scripts = project()["scripts"]
-    for command, entry in (("deepmath-agent", "agent"), ("deepmath-eval", "evaluate"), ("deepmath-train", "train")):
+    for command, (entry, _) in COMMANDS.items():
         assert scripts[command] == f"wasm_sandbox.launch:{entry}"
     assert set(scripts) == {"deepmath-sandbox", "deepmath-mcp", "deepmath-agent", "deepmath-eval", "deepmath-train"}
