@@ -177,13 +177,10 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = parse_args(argv)
-    try:
-        from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # if missing, wasm_sandbox.launch names the extra
 
-        hf_logging.disable_progress_bar()  # weight-loading bars would tear the live view
-        hf_logging.set_verbosity_error()
-    except ImportError:  # pragma: no cover - transformers is a core dependency
-        pass
+    hf_logging.disable_progress_bar()  # weight-loading bars would tear the live view
+    hf_logging.set_verbosity_error()
     if console is None:
         _trust_the_terminal()
     console = console or Console()

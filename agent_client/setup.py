@@ -37,6 +37,7 @@ from agent_client.agent import MIN_TOOL_OUTPUT_TOKENS, AgentConfig
 from agent_client.interfaces import AgentError
 from agent_client.mcp_executor import McpExecutor
 from agent_client.openai_backend import OpenAIBackend
+from wasm_sandbox.launch import missing_third_party, needs_extra
 from wasm_sandbox.version import add_version
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -279,7 +280,12 @@ async def build_engine(args: argparse.Namespace, err: Console) -> Engine:
             await backend.aclose()
             raise
         return Engine(backend, tok, f"{name} @ {backend.base_url}", False, window)
-    from agent_client.local_backend import LocalBackend
+    try:
+        from agent_client.local_backend import LocalBackend
+    except ModuleNotFoundError as exc:  # torch: [local] is apart from [agent] because CPU torch goes first
+        if (missing := missing_third_party(exc)) is None:
+            raise
+        raise AgentError(needs_extra("the local engine", "local", missing) + " (CPU torch first: see README)") from exc
 
     offline_default = args.model is None
     lora = args.lora

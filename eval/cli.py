@@ -281,13 +281,10 @@ def main(argv: list[str] | None = None, *, console: Console | None = None, err: 
             return _compare(args, console, err)
     except Exception as exc:  # noqa: BLE001 - one line (traceback with --debug); see agent_client.setup.fail
         return fail(err, exc, args.debug)
-    try:
-        from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # if missing, wasm_sandbox.launch names the extra
 
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except ImportError:  # pragma: no cover - transformers is a core dependency
-        pass
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     try:
         return anyio.run(_run, args, err)
     except (DatasetUnavailable, ValueError, DiskFull) as exc:  # DiskFull: the file keeps whole lines, a rerun resumes
