@@ -67,7 +67,40 @@ class _Group:
 
     @property
     def mergeable(self) -> bool:
-        return all(type(layer) is DynamicLayer for layer in self.cache.layers)
+        return all(type(layer) is _GrowingLayer for layer in self.cache.layers)
+
+
+@dataclass(eq=False)
+class _Prefill:
+    req: Any
+    cache: DynamicCache | None = None  # made at the first chunk
+    at: int = 0  # prompt tokens whose KV is in `cache`
+
+
+class _GrowingLayer(DynamicLayer):
+    """A DynamicLayer whose keys/values are views of buffers with spare columns: a decode step writes
+    its column in place instead of copying the whole cache (`torch.cat`) at every token."""
+
+    SPARE = 128
+    _kbuf: torch.Tensor | None = None
+    _vbuf: torch.Tensor | None = None
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
+               **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        n, add = self.get_seq_length(), key_states.shape[-2]
+        buf = self._kbuf
+        if (buf is None or n + add > buf.shape[-2] or buf.shape[0] != key_states.shape[0]
+                or (n and self.keys.data_ptr() != buf.data_ptr())):  # keys were replaced: new buffers
+            shape = (*key_states.shape[:2], n + add + self.SPARE, key_states.shape[3])
+            self._kbuf, self._vbuf = key_states.new_empty(shape), value_states.new_empty(shape)
+            if n:
+                self._kbuf[:, :, :n], self._vbuf[:, :, :n] = self.keys, self.values
+        assert self._kbuf is not None and self._vbuf is not None
+        self._kbuf[:, :, n:n + add], self._vbuf[:, :, n:n + add] = key_states, value_states
+        self.keys, self.values = self._kbuf[:, :, :n + add], self._vbuf[:, :, :n + add]
+        return self.keys, self.values
 
 
 class PrefixStore:
@@ -125,6 +158,9 @@ class Batcher:
         self.model, self.tokenizer, self.eos_ids = model, tokenizer, eos_ids
         self.pad_cells, self.prefill_chunk = pad_cells, prefill_chunk
         self.groups: list[_Group] = []
+        self.prefilling: list[_Prefill] = []
+        self.joined = False  # rows joined since the last regroup
+        self.kv_hits = 0  # prompt tokens taken from the prefix store
         self.forwards: list[tuple[int, int]] = []  # (rows, attended width) of recent decode forwards (tests)
         self.record_forwards = False
         top_k = getattr(getattr(model, "generation_config", None), "top_k", None)
@@ -134,34 +170,67 @@ class Batcher:
     def rows(self) -> list[Row]:
         return [r for g in self.groups for r in g.rows]
 
+    @property
+    def requests(self) -> list[Any]:
+        """Every admitted request: prefilling or running."""
+        return [p.req for p in self.prefilling] + [r.req for r in self.rows]
+
     # -- joining --------------------------------------------------------------------------------------
-    def admit(self, req: Any, store: PrefixStore | None, slots: int) -> int:
-        """Prefill `req` alone and add it to the running rows; returns the prompt tokens taken from `store`."""
-        prompt = req.prompt_ids
-        cache = DynamicCache(config=self.model.config)
-        found = store.longest(prompt) if store is not None else None
-        start = 0
-        if found is not None and all(type(layer) is DynamicLayer for layer in cache.layers):
-            layers, start = found
-            for layer, (k, v) in zip(cache.layers, layers, strict=True):
-                _set(layer, k[:, :, :start], v[:, :, :start])
-        device = next(self.model.parameters()).device
-        logits = None
-        for at in range(start, len(prompt), self.prefill_chunk):
-            chunk = prompt[at:at + self.prefill_chunk]
-            with _eval(self.model):
-                out = self.model(input_ids=torch.tensor([chunk], device=device),
-                                 position_ids=torch.arange(at, at + len(chunk), device=device)[None],
-                                 use_cache=True, **{CACHE_KW: cache}, logits_to_keep=1)
+    def admit(self, req: Any) -> None:
+        """Queue `req` for prefill."""
+        self.prefilling.append(_Prefill(req))
+
+    def _start(self, p: _Prefill, store: PrefixStore | None) -> None:
+        """`p`'s cache, from its longest prefix in `store` (looked up at its first chunk, so that a prompt
+        prefilled just before, e.g. of a concurrent problem with the same system prompt, is found)."""
+        p.cache = DynamicCache(config=self.model.config)
+        if not all(type(layer) is DynamicLayer for layer in p.cache.layers):
+            return  # sliding-window or quantized layers: decoded alone, never cached
+        p.cache.layers = [_GrowingLayer() for _ in p.cache.layers]
+        found = store.longest(p.req.prompt_ids) if store is not None else None
+        if found is not None:
+            layers, p.at = found
+            for layer, (k, v) in zip(p.cache.layers, layers, strict=True):
+                _set(layer, k[:, :, :p.at], v[:, :, :p.at])
+            self.kv_hits += p.at
+
+    def prefill(self, store: PrefixStore | None, slots: int) -> list[tuple[Any, BaseException]]:
+        """Feed the prefilling prompts up to `prefill_chunk` tokens in all (at least one chunk), shortest
+        remainder first, so a long prompt advances a chunk per step while the running rows keep decoding.
+        A finished prompt becomes a running row (and goes to `store`). Returns the requests that failed."""
+        failed, budget = [], self.prefill_chunk
+        for p in sorted(self.prefilling, key=lambda p: len(p.req.prompt_ids) - p.at):
+            if budget <= 0:
+                break
+            prompt = p.req.prompt_ids
+            try:
+                if p.cache is None:
+                    self._start(p, store)
+                chunk = prompt[p.at:p.at + min(budget, self.prefill_chunk)]
+                device = next(self.model.parameters()).device
+                with _eval(self.model):
+                    out = self.model(input_ids=torch.tensor([chunk], device=device),
+                                     position_ids=torch.arange(p.at, p.at + len(chunk), device=device)[None],
+                                     use_cache=True, logits_to_keep=1, **{CACHE_KW: p.cache})
+            except BaseException as exc:  # noqa: BLE001 - this request fails with it
+                self.prefilling.remove(p)
+                failed.append((p.req, exc))
+                continue
+            p.at += len(chunk)
+            budget -= len(chunk)
+            if p.at < len(prompt) and not p.req.abandoned:
+                continue
+            self.prefilling.remove(p)
+            if p.req.abandoned:
+                continue
             logits = out.logits[:, -1].to(dtype=torch.float32, copy=True)
-        assert logits is not None
-        gen = None if req.seed is None else torch.Generator(device=logits.device).manual_seed(req.seed)
-        row = Row(req, list(prompt), len(prompt), logits, self._warpers(req), gen)
-        group = _Group([row], cache)
-        if store is not None and group.mergeable:  # the prompt itself: concurrent problems share its system prompt
-            store.put(list(prompt), [(k.clone(), v.clone()) for k, v in _kv(cache)], slots)
-        self.groups.append(group)
-        return start
+            gen = None if p.req.seed is None else torch.Generator(device=logits.device).manual_seed(p.req.seed)
+            group = _Group([Row(p.req, list(prompt), len(prompt), logits, self._warpers(p.req), gen)], p.cache)
+            if store is not None and group.mergeable:  # concurrent problems share the system prompt from here
+                store.put(list(prompt), [(k.clone(), v.clone()) for k, v in _kv(p.cache)], slots)
+            self.groups.append(group)
+            self.joined = True
+        return failed
 
     def _warpers(self, req: Any) -> LogitsProcessorList | None:
         if req.temperature <= 0:
@@ -177,6 +246,7 @@ class Batcher:
 
     def regroup(self) -> None:
         """Merge groups of similar width (narrowest first) while a merge pads at most `pad_cells`."""
+        self.joined = False
         groups = sorted(self.groups, key=lambda g: g.width)
         merged: list[_Group] = []
         for g in groups:

@@ -90,7 +90,6 @@ class LocalBackend:
         self.max_batch = max_batch
         self.max_batch_tokens = max_batch_tokens
         self._store = PrefixStore(kv_cache_tokens)
-        self.kv_hits = 0  # prompt tokens served from the prefix cache (for tests and benchmarks)
         self.batch_sizes: Counter[int] = Counter()  # running rows right after requests joined -> how often
         self._cond = threading.Condition()
         self._pending: list[_Request] = []
@@ -113,6 +112,11 @@ class LocalBackend:
         is merged into the weights unless `merge=False` (see `load_model`)."""
         model, tok = load_model(path, lora, dtype=dtype, merge=merge)
         return cls(model, tok, kv_cache_slots=kv_cache_slots, **kw)
+
+    @property
+    def kv_hits(self) -> int:
+        """Prompt tokens served from the prefix cache (for tests and benchmarks)."""
+        return self.batcher.kv_hits
 
     def clear_cache(self) -> None:
         """Drop the prefix KV cache. Call after changing the weights (a trainer's optimizer step)."""
@@ -148,38 +152,39 @@ class LocalBackend:
 
     def _admissible(self) -> list[_Request]:
         """Pending requests that join now, in arrival order (called with the lock held)."""
-        running = self.batcher.rows
-        budget = self.max_batch_tokens - sum(len(r.req.prompt_ids) + r.req.max_tokens for r in running)
+        admitted = self.batcher.requests
+        budget = self.max_batch_tokens - sum(len(r.prompt_ids) + r.max_tokens for r in admitted)
         out: list[_Request] = []
         for req in self._pending:
             need = len(req.prompt_ids) + req.max_tokens
-            if len(running) + len(out) >= self.max_batch or (need > budget and (running or out)):
+            if len(admitted) + len(out) >= self.max_batch or (need > budget and (admitted or out)):
                 break
             out.append(req)
             budget -= need
         return out
 
     def _serve(self) -> None:
-        """The server thread: admit, sample, feed, until nothing is pending or running, then exit."""
+        """The server thread: admit, prefill a chunk, sample, feed, until nothing is pending or
+        admitted, then exit."""
         b = self.batcher
+        store = self._store if self.kv_cache_slots else None
         while True:
             with self._cond:
                 joining = self._admissible()
                 for req in joining:
                     self._pending.remove(req)
-                if not joining and not b.groups:
+                if not joining and not b.groups and not b.prefilling:
                     self._serving = False
                     return
-            results: list[tuple[_Request, Generation | BaseException]] = []
             for req in joining:
-                try:
-                    self.kv_hits += b.admit(req, self._store if self.kv_cache_slots else None, self.kv_cache_slots)
-                except BaseException as exc:  # noqa: BLE001 - handed to its caller
-                    results.append((req, _failure(exc)))
+                b.admit(req)
             if joining:
+                self.batch_sizes[len(b.requests)] += 1
+            results: list[tuple[_Request, Generation | BaseException]] = [
+                (req, _failure(exc)) for req, exc in b.prefill(store, self.kv_cache_slots)]
+            if b.joined:
                 b.regroup()
-                self.batch_sizes[len(b.rows)] += 1
-            results += self._step()
+            results += self._step(store)
             for req, res in results:
                 with self._cond:
                     req.result = res
@@ -190,12 +195,12 @@ class LocalBackend:
                 except RuntimeError:  # the caller's event loop has closed: nobody is left to wait
                     pass
 
-    def _step(self) -> list[tuple[_Request, Generation | BaseException]]:
+    def _step(self, store: PrefixStore | None) -> list[tuple[_Request, Generation | BaseException]]:
         """One token for every running row; the results of the rows that ended (or failed)."""
         b = self.batcher
         results: list[tuple[_Request, Generation | BaseException]] = []
         try:
-            ended = b.sample(self._store if self.kv_cache_slots else None, self.kv_cache_slots)
+            ended = b.sample(store, self.kv_cache_slots)
         except BaseException as exc:  # noqa: BLE001 - every running row fails with it
             ended, failed = [], b.rows
             b.drop(failed)
