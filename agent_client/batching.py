@@ -161,8 +161,11 @@ class Batcher:
         self.prefilling: list[_Prefill] = []
         self.joined = False  # rows joined since the last regroup
         self.kv_hits = 0  # prompt tokens taken from the prefix store
-        self.forwards: list[tuple[int, int]] = []  # (rows, attended width) of recent decode forwards (tests)
-        self.record_forwards = False
+        self.steps = 0  # sampling steps so far
+        # when a list: what happened at which step, for tests and benchmarks (a row is named by its
+        # prompt length): ("prefill", prompt length, tokens fed), ("join", prompt length),
+        # ("forward", rows, attended width), ("end", prompt length, tokens generated)
+        self.trace: list[tuple[int, str, int, int]] | None = None
         top_k = getattr(getattr(model, "generation_config", None), "top_k", None)
         self.top_k = HF_TOP_K if top_k is None else top_k
 
@@ -218,6 +221,7 @@ class Batcher:
                 continue
             p.at += len(chunk)
             budget -= len(chunk)
+            self._log("prefill", len(prompt), len(chunk))
             if p.at < len(prompt) and not p.req.abandoned:
                 continue
             self.prefilling.remove(p)
@@ -230,6 +234,7 @@ class Batcher:
                 store.put(list(prompt), [(k.clone(), v.clone()) for k, v in _kv(p.cache)], slots)
             self.groups.append(group)
             self.joined = True
+            self._log("join", len(prompt), 0)
         return failed
 
     def _warpers(self, req: Any) -> LogitsProcessorList | None:
@@ -272,6 +277,9 @@ class Batcher:
                 r.logprobs.append(float(logprobs[i, tok]))
                 r.end = self._end(r)
             done += [r for r in g.rows if r.end is not None]
+        self.steps += 1
+        for r in done:
+            self._log("end", len(r.req.prompt_ids), len(r.new))
         for r in done:
             kv = None if store is None or r.end == "abandoned" else self.row_kv(r)
             if kv is not None:
@@ -315,8 +323,11 @@ class Batcher:
         for i, r in enumerate(rows):
             r.cached += 1
             r.logits = logits[i:i + 1]
-        if self.record_forwards:
-            self.forwards.append((len(rows), width + 1))
+        self._log("forward", len(rows), width + 1)
+
+    def _log(self, what: str, a: int, b: int) -> None:
+        if self.trace is not None:
+            self.trace.append((self.steps, what, a, b))
 
     # -- leaving --------------------------------------------------------------------------------------
     def row_kv(self, row: Row) -> list[tuple[torch.Tensor, torch.Tensor]] | None:

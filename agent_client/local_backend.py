@@ -80,7 +80,7 @@ class LocalBackend:
 
     def __init__(self, model: Any, tokenizer: Any, *, logprobs: bool = True, kv_cache_slots: int = 0,
                  max_batch: int = 16, max_batch_tokens: int = 24576, kv_cache_tokens: int = 16384,
-                 pad_cells: int = 4096, prefill_chunk: int = 1024):
+                 pad_cells: int = 4096, prefill_chunk: int = 512):
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
         self.model = model
