@@ -79,7 +79,7 @@ class LocalBackend:
     tokens per forward (bounds the attention's working memory)."""
 
     def __init__(self, model: Any, tokenizer: Any, *, logprobs: bool = True, kv_cache_slots: int = 0,
-                 max_batch: int = 16, max_batch_tokens: int = 24576, kv_cache_tokens: int = 16384,
+                 max_batch: int = 16, max_batch_tokens: int = 20480, kv_cache_tokens: int = 16384,
                  pad_cells: int = 4096, prefill_chunk: int = 512):
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
