@@ -63,7 +63,8 @@ class _Group:
 
     @property
     def width(self) -> int:
-        return self.cache.layers[0].keys.shape[-2]
+        """Columns of the KV (each row's real columns are its last `cached`; sliding-window layers keep fewer)."""
+        return max(r.cached for r in self.rows)
 
     @property
     def mergeable(self) -> bool:
@@ -314,7 +315,8 @@ class Batcher:
         rows, width = group.rows, group.width
         device = group.cache.layers[0].keys.device
         cached = torch.tensor([r.cached for r in rows], device=device)
-        mask = (torch.arange(width + 1, device=device)[None] >= (width - cached)[:, None]).long()
+        mask = None if len(rows) == 1 else (  # one row has no padding
+            torch.arange(width + 1, device=device)[None] >= (width - cached)[:, None]).long()
         ids = torch.tensor([[r.seq[-1]] for r in rows], device=device)
         with _eval(self.model):
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=cached[:, None],
@@ -349,8 +351,9 @@ class Batcher:
                 continue
             if not keep:
                 continue
-            g.rows = [g.rows[i] for i in keep]  # (a group of several rows has plain layers: see regroup)
-            cut = g.width - max(r.cached for r in g.rows)
+            # (a group of several rows has plain layers: see regroup)
+            cut = g.width - max(g.rows[i].cached for i in keep)
+            g.rows = [g.rows[i] for i in keep]
             index = torch.tensor(keep, device=g.cache.layers[0].keys.device)
             for layer in g.cache.layers:
                 _set(layer, layer.keys[index, :, cut:], layer.values[index, :, cut:])

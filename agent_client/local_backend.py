@@ -180,11 +180,15 @@ class LocalBackend:
                 b.admit(req)
             if joining:
                 self.batch_sizes[len(b.requests)] += 1
-            results: list[tuple[_Request, Generation | BaseException]] = [
-                (req, _failure(exc)) for req, exc in b.prefill(store, self.kv_cache_slots)]
-            if b.joined:
-                b.regroup()
-            results += self._step(store)
+            results: list[tuple[_Request, Generation | BaseException]] = []
+            try:
+                results += [(req, _failure(exc)) for req, exc in b.prefill(store, self.kv_cache_slots)]
+                if b.joined:
+                    b.regroup()
+                self._step(store, results)
+            except BaseException as exc:  # noqa: BLE001 - a scheduling failure: every admitted call gets it
+                results += [(req, _failure(exc)) for req in b.requests]
+                b.groups, b.prefilling = [], []
             for req, res in results:
                 with self._cond:
                     req.result = res
@@ -195,10 +199,9 @@ class LocalBackend:
                 except RuntimeError:  # the caller's event loop has closed: nobody is left to wait
                     pass
 
-    def _step(self, store: PrefixStore | None) -> list[tuple[_Request, Generation | BaseException]]:
-        """One token for every running row; the results of the rows that ended (or failed)."""
+    def _step(self, store: PrefixStore | None, results: list[tuple[_Request, Generation | BaseException]]) -> None:
+        """One token for every running row; the rows that ended (or failed) add their results."""
         b = self.batcher
-        results: list[tuple[_Request, Generation | BaseException]] = []
         try:
             ended = b.sample(store, self.kv_cache_slots)
         except BaseException as exc:  # noqa: BLE001 - every running row fails with it
@@ -206,7 +209,10 @@ class LocalBackend:
             b.drop(failed)
             results += [(r.req, _failure(exc)) for r in failed]
         for row in ended:
-            results.append((row.req, self._generation(row)))
+            try:
+                results.append((row.req, self._generation(row)))
+            except BaseException as exc:  # noqa: BLE001 - handed to its caller
+                results.append((row.req, _failure(exc)))
         for group in list(b.groups):
             try:
                 b.forward(group)
@@ -215,7 +221,6 @@ class LocalBackend:
                 results += [(r.req, _failure(exc)) for r in group.rows]
         if ended:
             b.regroup()
-        return results
 
     def _generation(self, row: Row) -> Generation:
         """The caller's result; the row's sequence goes to the prefix cache (the last token was not fed)."""

@@ -122,14 +122,16 @@ def worker(spec_path: Path) -> None:
         out[c] = {"wall_s": statistics.median(walls), "median_traj_s": statistics.median(lats), "tokens": toks}
     status = Path("/proc/self/status").read_text()
     out["peak_rss_gb"] = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]) / 1e6
-    print(json.dumps(out))
+    print(json.dumps(out), flush=True)
+    sys.stderr.flush()
+    os._exit(0)  # skip interpreter teardown: torch's threads can abort it once the figures are out
 
 
 def run_engine(name: str, checkout: Path, spec: Path) -> dict:
     print(f"  {name} ({checkout}):", flush=True)
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run([sys.executable, __file__, "--worker", str(spec)], env=env, capture_output=False,
-                          stdout=subprocess.PIPE, text=True, check=True)
+    done = subprocess.run([sys.executable, __file__, "--worker", str(spec)], env=env, stdout=subprocess.PIPE,
+                          text=True, check=True)
     res = json.loads(done.stdout.strip().splitlines()[-1])
     return {int(k) if k.isdigit() else k: v for k, v in res.items()}
 

@@ -192,3 +192,29 @@ def test_the_prefix_store_is_bounded_in_entries_and_tokens():
     assert len(store._kv) == 2 and store.tokens == 40
     store.put(list(range(200)), kv(200), slots=4)  # larger than the whole store: not kept
     assert store.tokens == 40
+
+
+@pytest.mark.anyio
+async def test_a_sliding_window_model_decodes_each_row_alone_as_generate_does(tiny_model_dir):
+    """Gemma 3's sliding-window cache layers are not merged into padded groups: each row decodes in its
+    own forward (and skips the prefix cache), token for token what `generate` gives."""
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    cfg = Gemma3TextConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                           num_attention_heads=2, num_key_value_heads=1, head_dim=32, sliding_window=8,
+                           layer_types=["sliding_attention", "full_attention"], max_position_embeddings=512,
+                           eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=None)
+    torch.manual_seed(0)
+    model = Gemma3ForCausalLM(cfg).eval()
+    backend = LocalBackend(model, tok, kv_cache_slots=4)
+    backend.batcher.trace = trace = []
+    prompts = _short(tok)[:2]  # longer than the window
+    assert min(map(len, prompts)) > 8
+    out = await _concurrently(backend, [(p, dict(max_tokens=12, **GREEDY)) for p in prompts])
+    assert {r for _, kind, r, _ in trace if kind == "forward"} == {1}
+    for p, g in zip(prompts, out, strict=True):
+        with torch.no_grad():
+            ref = model.generate(torch.tensor([p]), attention_mask=torch.ones(1, len(p), dtype=torch.long),
+                                 max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
+        assert g.token_ids == ref[0, len(p):].tolist()
