@@ -1,6 +1,6 @@
 """Benchmark of the local engine on a fixed mixed set at concurrency 1, 4 and 16 (issue 20: no stall).
 
-    python benchmarks/local_engine.py [--baseline DIR] [--repeats 1] [--step-tokens 48] [--json out.json]
+    python benchmarks/local_engine.py [--baseline DIR] [--repeats 1] [--step-tokens 32] [--json out.json]
 
 The set (16 trajectories, greedy, DeepMath-nano = SmolLM2-135M + the shipped LoRA, its own prompt):
   * in-distribution: nano-val questions, one per family, cycled (8);
@@ -13,7 +13,8 @@ sequence. At concurrency N, N trajectories run at a time (a semaphore), as `Agen
 Each engine runs in its own subprocess (so the peak resident memory, VmHWM, is its own): this
 checkout's LocalBackend, and with `--baseline DIR` the LocalBackend of another checkout (e.g. the
 main branch before a change), both with `from_pretrained` defaults, in the same run. Figures: wall
-of the whole set (median over `--repeats`), median trajectory latency, speed-up over concurrency 1,
+and CPU time (user + system of the engine's process: what the work costs whatever else loads the
+machine) of the whole set (medians over `--repeats`), median trajectory latency, speed-up over concurrency 1,
 peak RSS, and how many trajectories' tokens equal the engine's own concurrency-1 run and the first
 engine's. The load average is printed: the machine may be shared.
 Targets (issue 20): concurrency 16 never slower than 1, >= 3x faster; peak RSS < 3 GB.
@@ -91,7 +92,7 @@ def worker(spec_path: Path) -> None:
     rows, step = spec["rows"], spec["step_tokens"]
     kw = dict(max_tokens=step, temperature=0.0, top_p=1.0, stop=["</tool_call>"])
 
-    async def run_set(concurrency: int) -> tuple[float, list[float], list[list[int]]]:
+    async def run_set(concurrency: int) -> tuple[float, float, list[float], list[list[int]]]:
         limit = anyio.Semaphore(concurrency)
         lat: list[float] = [0.0] * len(rows)
         toks: list[list[int]] = [[] for _ in rows]
@@ -103,23 +104,25 @@ def worker(spec_path: Path) -> None:
                 g2 = await backend.generate(rows[i]["prompt"] + g1.token_ids + rows[i]["tool"], **kw)
                 lat[i], toks[i] = time.perf_counter() - t, g1.token_ids + [-1] + g2.token_ids
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         async with anyio.create_task_group() as tg:
             for i in range(len(rows)):
                 tg.start_soon(one, i)
-        return time.perf_counter() - t0, lat, toks
+        return time.perf_counter() - t0, time.process_time() - c0, lat, toks
 
     out: dict = {}
     for c in CONCURRENCY:
-        walls, lats = [], []
+        walls, cpus, lats = [], [], []
         for _ in range(spec["repeats"]):
             backend.clear_cache()  # every run starts cold: no run reuses another's sequences
-            wall, lat, toks = anyio.run(run_set, c)
+            wall, cpu, lat, toks = anyio.run(run_set, c)
             walls.append(wall)
+            cpus.append(cpu)
             lats.append(statistics.median(lat))
-            print(f"    concurrency {c:>2}: wall {wall:6.1f} s, median trajectory {lats[-1]:6.1f} s "
+            print(f"    concurrency {c:>2}: wall {wall:6.1f} s, CPU {cpu:6.1f} s, median trajectory {lats[-1]:6.1f} s "
                   f"(load average {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
-        out[c] = {"wall_s": statistics.median(walls), "median_traj_s": statistics.median(lats), "tokens": toks}
+        out[c] = {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus),
+                  "median_traj_s": statistics.median(lats), "tokens": toks}
     status = Path("/proc/self/status").read_text()
     out["peak_rss_gb"] = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]) / 1e6
     print(json.dumps(out), flush=True)
@@ -140,8 +143,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--baseline", metavar="DIR", type=Path, help="also run the LocalBackend of this checkout")
     ap.add_argument("--repeats", type=int, default=1, help="runs per concurrency (the median is reported)")
-    ap.add_argument("--step-tokens", type=int, default=48, help="max tokens per model call")
-    ap.add_argument("--long-chars", type=int, default=3000, help="characters of the long tool outputs (~1 token each)")
+    ap.add_argument("--step-tokens", type=int, default=32, help="max tokens per model call")
+    ap.add_argument("--long-chars", type=int, default=2000, help="characters of the long tool outputs (~1 token each)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -167,20 +170,22 @@ def main() -> None:
         path.write_text(json.dumps(spec))
         results = {name: run_engine(name, checkout, path) for name, checkout in engines.items()}
     first = results["this checkout"][1]["tokens"]
-    print(f"{'engine':<14} {'conc':>4} {'wall s':>7} {'median traj s':>14} {'speed-up':>9} {'same as c=1':>12} "
-          f"{'same as first':>14}")
+    print(f"{'engine':<14} {'conc':>4} {'wall s':>7} {'CPU s':>7} {'median traj s':>14} {'speed-up wall':>14} "
+          f"{'speed-up CPU':>13} {'same as c=1':>12} {'same as first':>14}")
     for name, res in results.items():
         for c in CONCURRENCY:
             r = res[c]
             same_own = sum(a == b for a, b in zip(r["tokens"], res[1]["tokens"], strict=True))
             same_first = sum(a == b for a, b in zip(r["tokens"], first, strict=True))
-            print(f"{name:<14} {c:>4} {r['wall_s']:7.1f} {r['median_traj_s']:14.1f} "
-                  f"{res[1]['wall_s'] / r['wall_s']:8.2f}x {same_own:>6}/{len(first):<5} {same_first:>7}/{len(first):<6}")
+            print(f"{name:<14} {c:>4} {r['wall_s']:7.1f} {r['cpu_s']:7.1f} {r['median_traj_s']:14.1f} "
+                  f"{res[1]['wall_s'] / r['wall_s']:13.2f}x {res[1]['cpu_s'] / r['cpu_s']:12.2f}x "
+                  f"{same_own:>6}/{len(first):<5} {same_first:>7}/{len(first):<6}")
         print(f"{name:<14} peak RSS {res['peak_rss_gb']:.2f} GB")
     if "baseline" in results:
         for c in CONCURRENCY:
-            print(f"concurrency {c:>2}: this checkout / baseline wall: "
-                  f"{results['baseline'][c]['wall_s'] / results['this checkout'][c]['wall_s']:.2f}x faster")
+            new, old = results["this checkout"][c], results["baseline"][c]
+            print(f"concurrency {c:>2}: this checkout vs baseline: {old['wall_s'] / new['wall_s']:.2f}x less wall, "
+                  f"{old['cpu_s'] / new['cpu_s']:.2f}x less CPU")
     print(f"load average at the end {os.getloadavg()[0]:.1f}; wall {time.perf_counter() - t0:.0f} s")
     if args.json:
         for res in results.values():
