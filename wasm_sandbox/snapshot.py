@@ -54,8 +54,13 @@ _HOST_STUB = '(module (func (export "call") (param i32 i32 i32 i32) (result i32)
 
 
 def _preinit_source(allowed: tuple[str, ...]) -> str:
+    return WARM_UP + _driver_source(allowed)
+
+
+def _driver_source(allowed: tuple[str, ...]) -> str:
+    """Load the guest driver as module `_deepmath` with the allow-list, and bind `_dm_run`."""
     driver = (Path(__file__).parent / "guest_driver.py").read_text()
-    return WARM_UP + (
+    return (
         "import types as _t, sys as _s\n"
         "_m = _t.ModuleType('_deepmath'); _m.__file__ = %r\n"
         "exec(compile(%r, %r, 'exec'), _m.__dict__)\n"
@@ -127,8 +132,9 @@ def _load(engine: wasmtime.Engine, path: Path) -> tuple[wasmtime.Module | None, 
         return None, str(exc)
 
 
-def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable[[Path], Path]) -> wasmtime.Module:
-    """The compiled module at `cwasm_path`, checked against the digest recorded when it was published;
+def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable[[Path], Path],
+                  what: str = "snapshot") -> wasmtime.Module:
+    """The compiled `what` module at `cwasm_path`, checked against the digest recorded when it was published;
     when it is missing or fails the check, compiled again (under the build lock, in its folder) from
     the wasm file `make_wasm(stage)` returns and published checked. A folder others can write:
     `CacheError`; a full disk: `DiskFull`."""
@@ -138,14 +144,14 @@ def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable
     if module is not None:
         return module
     with diskfull.writing("the compiled sandbox snapshot", root, then=REBUILD_HINT), \
-            cache.building("snapshot", root) as stage:  # a killed build resumes at its last finished step
+            cache.building(what, root) as stage:  # a killed build resumes at its last finished step
         module, damage = _load(engine, cwasm_path)  # another process may have built it meanwhile
         if module is None:
             if damage:
                 _say(f"{damage}; rebuilding it")
                 cache.remove_checked(cwasm_path)
             wasm_path = make_wasm(stage)
-            _say("compiling the snapshot to native code (one time, ~2 min on 2 cores)...")
+            _say(f"compiling the {what} module to native code (one time)...")
             t0 = time.monotonic()
             with cache.checked(wasm_path) as same_file:
                 compiled = wasmtime.Module.from_file(engine, same_file).serialize()
@@ -167,6 +173,32 @@ def snapshot_paths(source: str, engine_desc: str, digests: dict[str, str] | None
     root = cache.cache_dir()
     return (root / f"snapshot-{wasm_key}.wasm",
             root / f"snapshot-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm")
+
+
+def compiled_snapshot_path(engine_desc: str, allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> Path:
+    """Where `compiled_snapshot` keeps its compiled file (keyed by the digests SHA256SUMS lists)."""
+    return snapshot_paths(_preinit_source(allowed), engine_desc, image.expected_digests())[1]
+
+
+def compiled_interim(engine: wasmtime.Engine, engine_desc: str,
+                     allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
+    """The plain interpreter with the driver's start-up as its `wasm_patch.EXPORT` (run by each
+    instance, see `runtime.Runtime`), compiled for `engine`, cached and checked like the snapshot."""
+    cache.check_private(cache.cache_dir())
+    source = _driver_source(allowed)
+    digests = image.verified_digests()  # the reactor is read just below: checked first
+    key = _key(digests[image.REACTOR], source, importlib.metadata.version("wasmtime"), engine_desc)
+    cwasm_path = cache.cache_dir() / f"interim-{key}.cwasm"
+
+    def make_wasm(stage: Path) -> Path:
+        reactor = (image.artifacts_dir() / image.REACTOR).read_bytes()
+        (stage / "in.wasm").write_bytes(add_init_export(reactor, source))
+        cache.publish_checked(stage / "in.wasm", stage / "interim.wasm")
+        for old in cwasm_path.parent.glob("interim-*.cwasm"):  # other keys' (each is hundreds of MB)
+            cache.remove_checked(old)
+        return stage / "interim.wasm"
+
+    return load_compiled(engine, cwasm_path, make_wasm, what="interim")
 
 
 def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
