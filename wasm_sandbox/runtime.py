@@ -76,7 +76,7 @@ class Runtime:
     deadline (epoch interruption) and the guest driver's policy are the same."""
 
     _instances: "dict[bool, Runtime]" = {}
-    _lock = threading.Lock()
+    _locks = {False: threading.Lock(), True: threading.Lock()}  # one each: both may be built at once
 
     def __init__(self, interim: bool = False) -> None:
         self.interim = interim
@@ -96,7 +96,7 @@ class Runtime:
 
     @classmethod
     def get(cls, interim: bool = False) -> "Runtime":
-        with cls._lock:
+        with cls._locks[interim]:
             if interim not in cls._instances:
                 cls._instances[interim] = Runtime(interim)
             return cls._instances[interim]
