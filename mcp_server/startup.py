@@ -60,10 +60,11 @@ class SandboxUnavailable(RuntimeError):
 class SandboxStartup:
     """The `Sandbox`, built on first `start()` in a daemon thread; `await get()` waits for it.
 
-    When the compiled snapshot is not cached yet, a second thread builds an interim sandbox
-    (`Sandbox(interim=True)`: the plain interpreter compiled by Winch, same limits) that serves the
-    calls until the snapshot is ready; then the interim one hands over (`Sandbox.hand_over`): its
-    sessions are reported as reset on their next call, which runs on the snapshot."""
+    When the compiled snapshot is not cached yet (and `bridge`), that thread first builds an interim
+    sandbox (`Sandbox(interim=True)`: the plain interpreter compiled by Winch, same limits), which
+    serves the calls until the snapshot is ready; then the interim one hands over
+    (`Sandbox.hand_over`): its sessions are reported as reset on their next call, which runs on the
+    snapshot. If the snapshot's build fails, the interim sandbox keeps serving (the failure is logged)."""
 
     def __init__(self, limits: Limits | None = None, sandbox: Sandbox | None = None, bridge: bool = True):
         self._limits = limits
@@ -89,13 +90,16 @@ class SandboxStartup:
         if self._done.is_set() or self._threads:
             return
         self._started_at = time.monotonic()
-        self._threads.append(threading.Thread(target=self._build, name="deepmath-sandbox-startup", daemon=True))
-        if self._bridge and not _snapshot_cached():
-            self._threads.append(threading.Thread(target=self._build_interim, name="deepmath-interim", daemon=True))
-        for t in self._threads:
-            t.start()
+        bridge = self._bridge and not _snapshot_cached()
+        thread = threading.Thread(target=self._build, args=(bridge,), name="deepmath-sandbox-startup", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
-    def _build(self) -> None:
+    def _build(self, bridge: bool = False) -> None:
+        """The interim sandbox first when `bridge` (its compile gets the cores to itself), then the
+        snapshot's."""
+        if bridge:
+            self._build_interim()
         from wasm_sandbox import Sandbox
 
         log.info("preparing the sandbox (the first run on a machine builds its snapshot; "
@@ -125,14 +129,14 @@ class SandboxStartup:
             log.warning("the interim interpreter failed (calls wait for the snapshot): %s: %s", type(e).__name__, e)
             return
         with self._lock:
-            if self.sandbox is None:
-                self.interim = interim
-                interim = None
-        if interim is not None:  # the snapshot won the race
-            interim.close()
-            return
+            self.interim = interim
         log.info("interim interpreter serving after %.1f s", time.monotonic() - self._started_at)
         self._usable.set()
+        if interim.runtime.save is not None:
+            try:
+                interim.runtime.save()
+            except Exception as e:  # only a later fresh start would have used it
+                log.warning("could not cache the interim interpreter: %s: %s", type(e).__name__, e)
 
     @property
     def current(self) -> Sandbox | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -34,6 +35,7 @@ STACK_BYTES = 1 << 20  # > 2 MiB aborts the process in wasmtime-py; 512 KiB trap
 GUEST_ENV = [("HOME", "/nonexistent"), ("TMPDIR", "/tmp"), ("PYTHONTZPATH", "")]
 ENGINE_DESC = f"epoch=1;exceptions=1;stack={STACK_BYTES}"
 INTERIM_DESC = ENGINE_DESC + ";winch"
+INTERIM_WARM_UP_S = 300.0
 _WINCH = 2  # wasmtime_strategy_t WASMTIME_STRATEGY_WINCH (wasmtime-py's `Config.strategy` lacks the name)
 MEMORY_MESSAGE = "the snippet ran out of memory (MemoryError) under the {mb} MiB cap; the session keeps its state"
 
@@ -81,8 +83,9 @@ class Runtime:
     def __init__(self, interim: bool = False) -> None:
         self.interim = interim
         self.engine = _make_engine(winch=interim)
+        self.save: Callable[[], None] | None = None  # interim, compiled now: saves it into the cache
         if interim:
-            self.module = snapshot.compiled_interim(self.engine, INTERIM_DESC)
+            self.module, self.save = snapshot.compiled_interim(self.engine, INTERIM_DESC)
         else:
             self.module = snapshot.compiled_snapshot(self.engine, ENGINE_DESC)
         self.stdlib = str(image.stdlib_dir())
@@ -218,6 +221,11 @@ class Instance:
         self._alloc = exports["host_alloc"]
         self._turn = exports["turn"]
         self.size = self.memory_used()  # linear memory after the last call (the budget's charge)
+        if runtime.interim:  # the driver's first call imports numpy (to seed it): not on a snippet's deadline
+            warm = self.run("pass", INTERIM_WARM_UP_S)
+            if warm.status != "ok":
+                self.close()
+                raise RuntimeError(f"the interim interpreter failed its warm-up: {warm.error}")
 
     @property
     def stop(self) -> Stop:

@@ -132,9 +132,8 @@ def _load(engine: wasmtime.Engine, path: Path) -> tuple[wasmtime.Module | None, 
         return None, str(exc)
 
 
-def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable[[Path], Path],
-                  what: str = "snapshot") -> wasmtime.Module:
-    """The compiled `what` module at `cwasm_path`, checked against the digest recorded when it was published;
+def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable[[Path], Path]) -> wasmtime.Module:
+    """The compiled module at `cwasm_path`, checked against the digest recorded when it was published;
     when it is missing or fails the check, compiled again (under the build lock, in its folder) from
     the wasm file `make_wasm(stage)` returns and published checked. A folder others can write:
     `CacheError`; a full disk: `DiskFull`."""
@@ -144,14 +143,14 @@ def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable
     if module is not None:
         return module
     with diskfull.writing("the compiled sandbox snapshot", root, then=REBUILD_HINT), \
-            cache.building(what, root) as stage:  # a killed build resumes at its last finished step
+            cache.building("snapshot", root) as stage:  # a killed build resumes at its last finished step
         module, damage = _load(engine, cwasm_path)  # another process may have built it meanwhile
         if module is None:
             if damage:
                 _say(f"{damage}; rebuilding it")
                 cache.remove_checked(cwasm_path)
             wasm_path = make_wasm(stage)
-            _say(f"compiling the {what} module to native code (one time)...")
+            _say("compiling the snapshot to native code (one time, ~2 min on 2 cores)...")
             t0 = time.monotonic()
             with cache.checked(wasm_path) as same_file:
                 compiled = wasmtime.Module.from_file(engine, same_file).serialize()
@@ -180,25 +179,37 @@ def compiled_snapshot_path(engine_desc: str, allowed: tuple[str, ...] = DEFAULT_
     return snapshot_paths(_preinit_source(allowed), engine_desc, image.expected_digests())[1]
 
 
-def compiled_interim(engine: wasmtime.Engine, engine_desc: str,
-                     allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
+def compiled_interim(engine: wasmtime.Engine, engine_desc: str, allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES
+                     ) -> tuple[wasmtime.Module, Callable[[], None] | None]:
     """The plain interpreter with the driver's start-up as its `wasm_patch.EXPORT` (run by each
-    instance, see `runtime.Runtime`), compiled for `engine`, cached and checked like the snapshot."""
-    cache.check_private(cache.cache_dir())
+    instance, see `runtime.Runtime`) compiled for `engine`, loaded from the cache (checked like the
+    snapshot) or compiled now; then also a function that saves it into the cache, to call once the
+    module serves (serialising takes a while, and a caller is waiting for the module)."""
+    root = cache.cache_dir()
+    cache.check_private(root)
     source = _driver_source(allowed)
-    digests = image.verified_digests()  # the reactor is read just below: checked first
+    digests = image.verified_digests()  # the reactor is compiled below: checked first
     key = _key(digests[image.REACTOR], source, importlib.metadata.version("wasmtime"), engine_desc)
-    cwasm_path = cache.cache_dir() / f"interim-{key}.cwasm"
+    cwasm_path = root / f"interim-{key}.cwasm"
+    module, damage = _load(engine, cwasm_path)
+    if module is not None:
+        return module, None
+    _say(f"{damage}; compiling it again" if damage else "compiling the interim interpreter (one time)...")
+    t0 = time.monotonic()
+    module = wasmtime.Module(engine, add_init_export((image.artifacts_dir() / image.REACTOR).read_bytes(), source))
+    _say(f"interim interpreter compiled in {time.monotonic() - t0:.0f} s")
 
-    def make_wasm(stage: Path) -> Path:
-        reactor = (image.artifacts_dir() / image.REACTOR).read_bytes()
-        (stage / "in.wasm").write_bytes(add_init_export(reactor, source))
-        cache.publish_checked(stage / "in.wasm", stage / "interim.wasm")
-        for old in cwasm_path.parent.glob("interim-*.cwasm"):  # other keys' (each is hundreds of MB)
-            cache.remove_checked(old)
-        return stage / "interim.wasm"
+    def save() -> None:
+        with diskfull.writing("the compiled interim interpreter", root, then=REBUILD_HINT), \
+                cache.building("interim", root) as stage:
+            if cwasm_path.exists() and not _damaged(cwasm_path):
+                return  # another process saved it meanwhile
+            for old in root.glob("interim-*.cwasm"):  # this key's damaged one, other keys' (hundreds of MB each)
+                cache.remove_checked(old)
+            (stage / "out.cwasm").write_bytes(module.serialize())
+            cache.publish_checked(stage / "out.cwasm", cwasm_path)
 
-    return load_compiled(engine, cwasm_path, make_wasm, what="interim")
+    return module, save
 
 
 def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
