@@ -250,6 +250,9 @@ class Instance:
         self.stderr.clear()
         self.record, self.record_problem = None, None
         self._watch.stop = Stop(deadline=time.monotonic() + timeout_s, cancel=cancel)
+        if self.stop.decide() == "cancelled":  # before a first epoch tick could notice it: nothing runs
+            status, error = self._classify(None)
+            return ExecResult(status=status, error=error, duration_ms=0.0)
         source = f"_dm_run({code!r}, {self.seed}, {self.max_output_chars})\n"
         trap: str | None = None
         started = time.perf_counter()
