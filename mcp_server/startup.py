@@ -4,7 +4,9 @@ Why: on a fresh machine the sandbox's first start builds and compiles its snapsh
 minutes on 2 cores). Clients give a server about 60 s to answer `initialize`, then kill it, and
 the next try would start the build over. So the server starts serving immediately; the sandbox
 is built in a worker thread (started from the server's lifespan, i.e. once the stdio transport
-owns stdout), and `tools/list` and `list_allowed_modules` never need it. A call that does need it
+owns stdout), and `tools/list` and `list_allowed_modules` never need it. Without a cached snapshot
+that thread first makes an interim sandbox (`Sandbox(interim=True)`, compiled in seconds rather
+than minutes), which serves calls until the snapshot is ready. A call that comes before either
 waits, tells the client what it waits for (a log notification, and progress notifications when
 the client sent a progress token) and then runs; a build that failed makes every such call a tool
 error that quotes the failure.
@@ -30,8 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("deepmath.mcp")
 
 WAITING_MESSAGE = (
-    "the sandbox is being prepared (the first start on a machine builds its snapshot, about 3 "
-    "minutes; `deepmath-sandbox prepare` does it ahead of time); this call runs once it is ready"
+    "the sandbox is being prepared (the first start on a machine compiles an interim interpreter, "
+    "then builds the snapshot; `deepmath-sandbox prepare` does it ahead of time); this call runs "
+    "once one of them is ready"
 )
 INTERIM_MESSAGE = (
     "the sandbox snapshot is still being built: this call runs on an interim interpreter (same limits; "
@@ -130,7 +133,8 @@ class SandboxStartup:
             return
         with self._lock:
             self.interim = interim
-        log.info("interim interpreter serving after %.1f s", time.monotonic() - self._started_at)
+        log.info("interim interpreter serving after %.1f s (%.1f s of this process's CPU)",
+                 time.monotonic() - self._started_at, time.process_time())
         self._usable.set()
         if interim.runtime.save is not None:
             try:
