@@ -227,7 +227,7 @@ class Sandbox:
             ok = inst.run(WARM_UP, self.limits.timeout_s).status == "ok"
             with self._lock:
                 self._warming = None
-                if ok and not self._closed.is_set():
+                if ok and not self._closed.is_set() and not self._draining:
                     self._pool.append(inst)  # warm instances at the end: _take prefers them
                     inst = None
             if inst is not None:
@@ -244,7 +244,7 @@ class Sandbox:
                 inst = self._new_instance()
                 with self._lock:
                     fits = self.charged_bytes() + inst.size + self._cap <= self.limits.budget_bytes
-                    if fits and not self._closed.is_set():
+                    if fits and not self._closed.is_set() and not self._draining:
                         self._pool.insert(0, inst)  # cold instances first: evicted first, taken last
                         self._cold.add(inst)
                         inst = None

@@ -83,3 +83,18 @@ def test_the_compiled_interim_is_saved_and_loaded_checked(sandbox, monkeypatch):
     monkeypatch.setenv("DEEPMATH_CACHE", str(root))
     module, save = snapshot.compiled_interim(sandbox.runtime.engine, INTERIM_DESC)
     assert save is None  # loaded from the cache (after its digest check), not compiled again
+
+
+def test_hand_over_resets_its_sessions_on_the_successor(sandbox):
+    """What the server does when the snapshot is ready: the interim sandbox's sessions are dropped,
+    and their next call, on the snapshot, says `session_reset`; a call still on its way runs."""
+    interim = Sandbox(sandbox.limits, interim=True)  # the compiled interim module is reused
+    with interim, Sandbox(sandbox.limits) as successor:
+        assert interim.run("x = 41", session_id="kept").status == "ok"
+        interim.hand_over(successor)
+        assert interim.session_count == 0 and not interim._pool
+        r = successor.run("x + 1", session_id="kept")
+        assert r.status == "error" and r.error.type == "NameError" and r.session_reset
+        assert successor.run("y = 1", session_id="new").session_reset is False
+        assert interim.run("6 * 7").value == "42"
+        assert not interim._pool  # it does not refill
