@@ -1,6 +1,7 @@
 """On a machine without the sandbox snapshot, the server answers at once and says what it waits for.
 
-`DEEPMATH_CACHE` points at an empty folder, so the server starts the ~3-minute snapshot build.
+`DEEPMATH_CACHE` points at an empty folder, so the server starts compiling the interim interpreter
+(then the snapshot; tests/mcp/test_inspector.py checks that the interim one answers the first call).
 Within a few seconds it must answer `initialize` and `tools/list` (a client's 60 s initialisation
 timeout is then no problem), and a `run_python` call must wait for the build while telling the
 client so in a log notification. The build is not awaited: the test kills the server's process
@@ -32,6 +33,6 @@ async def test_initialize_and_tools_list_answer_during_the_snapshot_build(tmp_pa
             with pytest.raises(MCPError, match="(?i)timed out"):
                 await client.call_tool("run_python", {"code": "1 + 1"}, read_timeout_seconds=3.0)
         assert any("the sandbox is being prepared" in line for line in logs), logs
-        assert "preparing the sandbox" in server.log()
+        assert "preparing an interim interpreter" in server.log()  # first, for the calls (test_interim.py)
     finally:
         server.kill_group()
