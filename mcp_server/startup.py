@@ -78,7 +78,7 @@ class SandboxStartup:
         self._done = threading.Event()
         self._usable = threading.Event()  # the snapshot sandbox, or the interim one, is ready (or failed)
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
         self._started_at = time.monotonic()
         if sandbox is not None:
             self._done.set()
@@ -90,18 +90,16 @@ class SandboxStartup:
         return cls(sandbox=sandbox)
 
     def start(self) -> None:
-        if self._done.is_set() or self._threads:
+        if self._done.is_set() or self._thread is not None:
             return
         self._started_at = time.monotonic()
-        bridge = self._bridge and not _snapshot_cached()
-        thread = threading.Thread(target=self._build, args=(bridge,), name="deepmath-sandbox-startup", daemon=True)
-        self._threads.append(thread)
-        thread.start()
+        self._thread = threading.Thread(target=self._build, name="deepmath-sandbox-startup", daemon=True)
+        self._thread.start()
 
-    def _build(self, bridge: bool = False) -> None:
-        """The interim sandbox first when `bridge` (its compile gets the cores to itself), then the
-        snapshot's."""
-        if bridge:
+    def _build(self) -> None:
+        """The interim sandbox first when the snapshot is not cached (its compile gets the cores to
+        itself), then the snapshot's."""
+        if self._bridge and not _snapshot_cached():
             self._build_interim()
         from wasm_sandbox import Sandbox
 
