@@ -240,4 +240,6 @@ def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
 
         module = load_compiled(engine, cwasm_path, make_wasm)
         image_checked.result()
+    for interim in root.glob("interim-*.cwasm"):  # it bridged until this snapshot was ready (hundreds of MB)
+        cache.remove_checked(interim)
     return module

@@ -59,6 +59,7 @@ async def test_the_interim_sandbox_serves_until_the_snapshot_takes_over(tmp_path
         shutil.copyfile(path, tmp_path / path.name)
     monkeypatch.setenv("DEEPMATH_CACHE", str(tmp_path))
     monkeypatch.setattr(startup_mod, "_snapshot_cached", lambda: False)
+    monkeypatch.setattr(Runtime, "_instances", {})  # both runtimes are made here, from this cache
     gate = threading.Event()
 
     class Gated(Sandbox):
@@ -95,6 +96,7 @@ async def test_the_interim_sandbox_serves_until_the_snapshot_takes_over(tmp_path
         r = snap.run("x + 1", session_id="s")
         assert r.error.type == "NameError" and r.session_reset
         assert snap.run("6 * 7").value == "42"
+        assert not list(tmp_path.glob("interim-*")), "the interim interpreter outlived its use in the cache"
     finally:
         gate.set()
         st.close()
