@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import sys
 from pathlib import Path
 
 import anyio
 
+from wasm_sandbox.cache import CACHE_ENV
 from wasm_sandbox.cli import add_limit_flag
 from wasm_sandbox.version import add_version
 
@@ -70,9 +72,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[ServerConfig, str | None]
                    f"line (or set ${TOKEN_ENV}); required for a non-loopback --host")
     p.add_argument("--allow-unauthenticated", action="store_true",
                    help="HTTP: serve a non-loopback --host without a token (anyone who reaches it runs code)")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="where the compiled sandbox snapshot is kept (same as $DEEPMATH_CACHE, default "
+                   "~/.cache/deepmath); MCP clients pass few environment variables to a server they "
+                   "start, so put it in the client's `args`")
     p.add_argument("--log-level", default=d.log_level,
                    choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="stderr log level")
     ns = p.parse_args(argv)
+    cache_dir = ns.__dict__.pop("cache_dir")
+    if cache_dir is not None:  # read by wasm_sandbox.cache.cache_dir(), in this process and its builds
+        os.environ[CACHE_ENV] = str(cache_dir.expanduser().absolute())
     try:
         cfg = ServerConfig(**vars(ns))
         token = load_token(cfg.auth_token_file) if cfg.transport == "http" else None

@@ -162,6 +162,10 @@ async def _start_sandbox(startup: SandboxStartup, _server):
     yield {}
 
 
+def _reset_on(sandbox: Sandbox | None, sid: str) -> bool:
+    return sandbox is not None and sandbox.reset(sid)
+
+
 @dataclass
 class App:
     """The MCP server and the parts the transports need: the runner (shutdown cancels its calls)
@@ -186,7 +190,7 @@ def build_app(cfg: ServerConfig, sandbox: Sandbox | SandboxStartup, runner: Sand
     turn on bearer-token checks for HTTP."""
     startup = sandbox if isinstance(sandbox, SandboxStartup) else SandboxStartup.ready(sandbox)
     runner = runner or SandboxRunner(cfg.max_concurrency, cfg.concurrency_per_client)
-    table = SessionTable(lambda sid: startup.sandbox.reset(sid), max_sessions=cfg.max_sessions,
+    table = SessionTable(lambda sid: _reset_on(startup.current, sid), max_sessions=cfg.max_sessions,
                          per_client=cfg.sessions_per_client, idle_s=cfg.session_idle_s)
     modules = tuple(Sandbox.allowed_modules)
     server = MCPServer(

@@ -37,6 +37,7 @@ from pathlib import Path
 import xxhash
 from filelock import FileLock
 
+CACHE_ENV = "DEEPMATH_CACHE"
 STAGE_PREFIX = ".partial-"
 DIGEST_SUFFIX = ".xxh3"
 PRIVATE_FIX = "chmod go-w {path}, or set DEEPMATH_CACHE to a folder only you can write"
@@ -54,7 +55,7 @@ class Damaged(CacheError):
 
 def cache_dir() -> Path:
     """`$DEEPMATH_CACHE`, else `~/.cache/deepmath` (created on first use)."""
-    root = os.environ.get("DEEPMATH_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "deepmath")
+    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "deepmath")
     path = Path(root)
     path.mkdir(mode=0o755, parents=True, exist_ok=True)
     return path

@@ -20,17 +20,23 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 
 import wasmtime
+from wasmtime import _ffi as ffi
 
 from . import epoch, host_wasi, image, record, snapshot
 from .output import Capture
 from .result import ErrorInfo, ExecResult, clean
+from .wasm_patch import EXPORT
 
 TICK_S = 0.01
 STACK_BYTES = 1 << 20  # > 2 MiB aborts the process in wasmtime-py; 512 KiB traps on deep recursion
 GUEST_ENV = [("HOME", "/nonexistent"), ("TMPDIR", "/tmp"), ("PYTHONTZPATH", "")]
 ENGINE_DESC = f"epoch=1;exceptions=1;stack={STACK_BYTES}"
+INTERIM_DESC = ENGINE_DESC + ";winch"
+INTERIM_WARM_UP_S = 300.0
+_WINCH = 2  # wasmtime_strategy_t WASMTIME_STRATEGY_WINCH (wasmtime-py's `Config.strategy` lacks the name)
 MEMORY_MESSAGE = "the snippet ran out of memory (MemoryError) under the {mb} MiB cap; the session keeps its state"
 
 
@@ -50,23 +56,38 @@ def hard_exit(code: int) -> None:
     os._exit(code)
 
 
-def _make_engine() -> wasmtime.Engine:
+def _make_engine(winch: bool = False) -> wasmtime.Engine:
     cfg = wasmtime.Config()
     cfg.epoch_interruption = True
     cfg.wasm_exceptions = True
     cfg.max_wasm_stack = STACK_BYTES
+    if winch:
+        ffi.wasmtime_config_strategy_set(cfg.ptr(), _WINCH)
     return wasmtime.Engine(cfg)
 
 
 class Runtime:
-    """The process-wide engine, compiled snapshot, linker and epoch ticker."""
+    """The process-wide engine, compiled module, linker and epoch ticker.
 
-    _instance: "Runtime | None" = None
-    _lock = threading.Lock()
+    `Runtime.get()` serves the snapshot (Cranelift-optimised code, sympy and numpy already
+    imported). `Runtime.get(interim=True)` serves the plain interpreter compiled by Winch, wasmtime's
+    baseline compiler, which compiles it in a small fraction of the snapshot's time: each of its
+    instances starts CPython and the guest driver itself (`Instance` runs the module's
+    `wasm_patch.EXPORT`), and imports what a snippet imports when it does. It bridges a fresh
+    machine's first calls while the snapshot is built (`mcp_server.startup`); the limits, the
+    deadline (epoch interruption) and the guest driver's policy are the same."""
 
-    def __init__(self) -> None:
-        self.engine = _make_engine()
-        self.module = snapshot.compiled_snapshot(self.engine, ENGINE_DESC)
+    _instances: "dict[bool, Runtime]" = {}
+    _locks = {False: threading.Lock(), True: threading.Lock()}  # one each: both may be built at once
+
+    def __init__(self, interim: bool = False) -> None:
+        self.interim = interim
+        self.engine = _make_engine(winch=interim)
+        self.save: Callable[[], None] | None = None  # interim, compiled now: saves it into the cache
+        if interim:
+            self.module, self.save = snapshot.compiled_interim(self.engine, INTERIM_DESC)
+        else:
+            self.module = snapshot.compiled_snapshot(self.engine, ENGINE_DESC)
         self.stdlib = str(image.stdlib_dir())
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
@@ -77,11 +98,16 @@ class Runtime:
         threading.Thread(target=self._tick, name="deepmath-epoch", daemon=True).start()
 
     @classmethod
-    def get(cls) -> "Runtime":
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = Runtime()
-            return cls._instance
+    def get(cls, interim: bool = False) -> "Runtime":
+        with cls._locks[interim]:
+            if interim not in cls._instances:
+                cls._instances[interim] = Runtime(interim)
+            return cls._instances[interim]
+
+    @staticmethod
+    def snapshot_cached() -> bool:
+        """Whether the compiled snapshot is in the cache (not checked: only whether to bridge)."""
+        return snapshot.compiled_snapshot_path(ENGINE_DESC).exists()
 
     def _tick(self) -> None:
         while True:
@@ -185,6 +211,9 @@ class Instance:
         self.store.set_epoch_deadline(1)
         try:
             exports = runtime.linker.instantiate(self.store, runtime.module).exports(self.store)
+            if runtime.interim:  # the reactor's constructors, then CPython and the driver, as wizer did once
+                exports["_initialize"](self.store)
+                exports[EXPORT](self.store)
         except BaseException:
             self.close()
             raise
@@ -192,6 +221,11 @@ class Instance:
         self._alloc = exports["host_alloc"]
         self._turn = exports["turn"]
         self.size = self.memory_used()  # linear memory after the last call (the budget's charge)
+        if runtime.interim:  # the driver's first call imports numpy (to seed it): not on a snippet's deadline
+            warm = self.run("pass", INTERIM_WARM_UP_S)
+            if warm.status != "ok":
+                self.close()
+                raise RuntimeError(f"the interim interpreter failed its warm-up: {warm.error}")
 
     @property
     def stop(self) -> Stop:
@@ -216,6 +250,9 @@ class Instance:
         self.stderr.clear()
         self.record, self.record_problem = None, None
         self._watch.stop = Stop(deadline=time.monotonic() + timeout_s, cancel=cancel)
+        if self.stop.decide() == "cancelled":  # before a first epoch tick could notice it: nothing runs
+            status, error = self._classify(None)
+            return ExecResult(status=status, error=error, duration_ms=0.0)
         source = f"_dm_run({code!r}, {self.seed}, {self.max_output_chars})\n"
         trap: str | None = None
         started = time.perf_counter()

@@ -86,9 +86,9 @@ class Sandbox:
 
     allowed_modules: tuple[str, ...] = DEFAULT_ALLOWED_MODULES
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, interim: bool = False) -> None:
         self.limits = limits or Limits()
-        self.runtime = Runtime.get()
+        self.runtime = Runtime.get(interim)  # interim: see Runtime; it serves until the snapshot is ready
         self._cap = self.limits.memory_mb * MIB
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._tombstones: OrderedDict[str, None] = OrderedDict()  # ids whose state was lost
@@ -103,6 +103,7 @@ class Sandbox:
         self._flush = threading.Event()  # close the reaper's backlog now (wait_released, close)
         self._last_change = time.monotonic()  # when a call last started or ended
         self._fresh_bytes: int | None = None  # linear memory of a new instance
+        self._draining = False  # handed over (`hand_over`): no pool, no sessions kept
         self._filler = threading.Thread(target=self._fill, name="deepmath-pool", daemon=True)
         self._filler.start()
         threading.Thread(target=self._reap, name="deepmath-reaper", daemon=True).start()
@@ -226,7 +227,7 @@ class Sandbox:
             ok = inst.run(WARM_UP, self.limits.timeout_s).status == "ok"
             with self._lock:
                 self._warming = None
-                if ok and not self._closed.is_set():
+                if ok and not self._closed.is_set() and not self._draining:
                     self._pool.append(inst)  # warm instances at the end: _take prefers them
                     inst = None
             if inst is not None:
@@ -237,13 +238,13 @@ class Sandbox:
         while not self._closed.is_set():
             while not self._closed.is_set():
                 with self._lock:
-                    short = len(self._pool) < self.limits.pool_size
+                    short = len(self._pool) < self.limits.pool_size and not self._draining
                 if not short:
                     break
                 inst = self._new_instance()
                 with self._lock:
                     fits = self.charged_bytes() + inst.size + self._cap <= self.limits.budget_bytes
-                    if fits and not self._closed.is_set():
+                    if fits and not self._closed.is_set() and not self._draining:
                         self._pool.insert(0, inst)  # cold instances first: evicted first, taken last
                         self._cold.add(inst)
                         inst = None
@@ -381,6 +382,22 @@ class Sandbox:
             self._retire(session_id, tombstone=False)
             self._tombstones.pop(session_id, None)
             return existed
+
+    def hand_over(self, successor: "Sandbox") -> None:
+        """Retire every session and the pool, and have `successor` report those sessions as reset on
+        their next call; calls already on their way here still run, each in a fresh instance."""
+        with self._lock:
+            self._draining = True
+            lost = list(self._sessions) + list(self._tombstones)
+            for sid in list(self._sessions):
+                self._retire(sid, tombstone=False)
+            while self._pool:
+                self._drop(self._unpool(-1))
+        with successor._lock:
+            for sid in lost:
+                successor._tombstones[sid] = None
+            while len(successor._tombstones) > MAX_TOMBSTONES:
+                successor._tombstones.popitem(last=False)
 
     @property
     def session_count(self) -> int:

@@ -54,8 +54,13 @@ _HOST_STUB = '(module (func (export "call") (param i32 i32 i32 i32) (result i32)
 
 
 def _preinit_source(allowed: tuple[str, ...]) -> str:
+    return WARM_UP + _driver_source(allowed)
+
+
+def _driver_source(allowed: tuple[str, ...]) -> str:
+    """Load the guest driver as module `_deepmath` with the allow-list, and bind `_dm_run`."""
     driver = (Path(__file__).parent / "guest_driver.py").read_text()
-    return WARM_UP + (
+    return (
         "import types as _t, sys as _s\n"
         "_m = _t.ModuleType('_deepmath'); _m.__file__ = %r\n"
         "exec(compile(%r, %r, 'exec'), _m.__dict__)\n"
@@ -169,6 +174,44 @@ def snapshot_paths(source: str, engine_desc: str, digests: dict[str, str] | None
             root / f"snapshot-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm")
 
 
+def compiled_snapshot_path(engine_desc: str, allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> Path:
+    """Where `compiled_snapshot` keeps its compiled file (keyed by the digests SHA256SUMS lists)."""
+    return snapshot_paths(_preinit_source(allowed), engine_desc, image.expected_digests())[1]
+
+
+def compiled_interim(engine: wasmtime.Engine, engine_desc: str, allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES
+                     ) -> tuple[wasmtime.Module, Callable[[], None] | None]:
+    """The plain interpreter with the driver's start-up as its `wasm_patch.EXPORT` (run by each
+    instance, see `runtime.Runtime`) compiled for `engine`, loaded from the cache (checked like the
+    snapshot) or compiled now; then also a function that saves it into the cache, to call once the
+    module serves (serialising takes a while, and a caller is waiting for the module)."""
+    root = cache.cache_dir()
+    cache.check_private(root)
+    source = _driver_source(allowed)
+    digests = image.verified_digests()  # the reactor is compiled below: checked first
+    key = _key(digests[image.REACTOR], source, importlib.metadata.version("wasmtime"), engine_desc)
+    cwasm_path = root / f"interim-{key}.cwasm"
+    module, damage = _load(engine, cwasm_path)
+    if module is not None:
+        return module, None
+    _say(f"{damage}; compiling it again" if damage else "compiling the interim interpreter (one time)...")
+    t0 = time.monotonic()
+    module = wasmtime.Module(engine, add_init_export((image.artifacts_dir() / image.REACTOR).read_bytes(), source))
+    _say(f"interim interpreter compiled in {time.monotonic() - t0:.0f} s")
+
+    def save() -> None:
+        with diskfull.writing("the compiled interim interpreter", root, then=REBUILD_HINT), \
+                cache.building("interim", root) as stage:
+            if cwasm_path.exists() and not _damaged(cwasm_path):
+                return  # another process saved it meanwhile
+            for old in root.glob("interim-*.cwasm"):  # this key's damaged one, other keys' (hundreds of MB each)
+                cache.remove_checked(old)
+            (stage / "out.cwasm").write_bytes(module.serialize())
+            cache.publish_checked(stage / "out.cwasm", cwasm_path)
+
+    return module, save
+
+
 def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
                       allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
     """The snapshot module for `engine`, built and compiled on first use, then loaded from cache
@@ -197,4 +240,6 @@ def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
 
         module = load_compiled(engine, cwasm_path, make_wasm)
         image_checked.result()
+    for interim in root.glob("interim-*.cwasm"):  # it bridged until this snapshot was ready (hundreds of MB)
+        cache.remove_checked(interim)
     return module

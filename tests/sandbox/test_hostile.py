@@ -17,6 +17,7 @@ from wasm_sandbox import STATUSES, Limits, Sandbox
 SLACK_S = 1.0
 DRIVER = "__import__.__globals__"          # the guest driver's module globals
 MODULES = f"{DRIVER}['sys'].modules"       # the interpreter's sys.modules
+IMPORT = f"{DRIVER}['_real_import']"       # the import the allow-list guards (imports even unloaded modules)
 SUPPRESS = f"{DRIVER}['_send'] = lambda record: None"  # the driver's own record never leaves
 
 
@@ -30,8 +31,8 @@ WAITS = {
     "driver's unpatched sleep": f"{DRIVER}['_real_sleep'](30)",
     "sleep through a patched function's globals": "import time\ntime.sleep.__globals__['_real_sleep'](30)",
     "a fresh time module": f"{MODULES}.pop('time')\nimport time\ntime.sleep(30)",
-    "select with only a timeout": f"{MODULES}['select'].select([], [], [], 30)",
-    "selectors": f"s = {MODULES}['selectors'].DefaultSelector()\ns.select(30)",
+    "select with only a timeout": f"{IMPORT}('select').select([], [], [], 30)",
+    "selectors": f"s = {IMPORT}('selectors').DefaultSelector()\ns.select(30)",
     "sleep in a loop that swallows everything": (
         f"while True:\n    try:\n        {DRIVER}['_real_sleep'](30)\n    except BaseException:\n        pass"),
 }

@@ -18,6 +18,13 @@ def _timed(sandbox, code, timeout_s, **kw):
     return r, time.monotonic() - t0
 
 
+def test_cancel_set_before_the_run_runs_nothing(sandbox):
+    cancel = threading.Event()
+    cancel.set()  # e.g. the client cancelled while the call waited for a new instance
+    r = sandbox.run("print('ran')\nwhile True: pass", timeout_s=1.0, cancel=cancel)
+    assert r.status == "timeout" and r.error.type == "Cancelled" and r.stdout == ""
+
+
 @pytest.mark.parametrize("code", [
     "while True: pass",
     "x = 10**10**8",                                   # one long C-level bignum operation
