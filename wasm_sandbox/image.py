@@ -9,20 +9,25 @@ verify them against the SHA256SUMS the package ships before building anything fr
 from __future__ import annotations
 
 import hashlib
+import io
 import importlib.util
 import os
 import shutil
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from . import cache
 from .cache import cache_dir
 
 REACTOR = "python.wasm"
 STDLIB_ZIP = "python-stdlib.zip"
 GUEST_STDLIB_NAME = "python315.zip"  # the name the guest's sys.path expects
 GUEST_LIB_DIR = "/usr/local/lib"
+MPL_DATA_ZIP = "matplotlib/mpl-data.zip"  # matplotlib's data files, a zip inside the stdlib zip
+GUEST_MPL_DATA_DIR = f"{GUEST_LIB_DIR}/{GUEST_STDLIB_NAME}/matplotlib/mpl-data"  # where matplotlib looks
 
 
 class ImageError(RuntimeError):
@@ -100,6 +105,33 @@ def stdlib_dir() -> Path:
             except OSError:
                 shutil.copyfile(artifacts_dir() / STDLIB_ZIP, tmp)
             os.replace(tmp, target)
+    return folder
+
+
+def mpl_data_dir() -> Path:
+    """matplotlib's data files (matplotlibrc, fonts, styles), extracted once from the verified stdlib
+    zip into the cache and made read-only.
+
+    Why: the guest reads its stdlib from a zip, where matplotlib's `mpl-data` is itself a zip that
+    matplotlib cannot open. This folder is preopened read-only exactly at the path matplotlib reads
+    (`GUEST_MPL_DATA_DIR`; WASI resolves a path through the preopen with the longest prefix), for
+    the `plot` profile only. Extraction checks every member's CRC (zipfile) and is published whole."""
+    digest = verified_digests()[STDLIB_ZIP][:16]
+    folder = cache_dir() / f"mpl-data-{digest}"
+    if folder.is_dir():
+        return folder
+    with cache.building(folder.name) as stage:
+        if not folder.is_dir():
+            with zipfile.ZipFile(artifacts_dir() / STDLIB_ZIP) as outer, outer.open(MPL_DATA_ZIP) as raw:
+                with zipfile.ZipFile(io.BytesIO(raw.read())) as inner:
+                    bad = inner.testzip()
+                    if bad is not None:
+                        raise ImageError(f"{MPL_DATA_ZIP}: {bad} fails its CRC check")
+                    inner.extractall(stage / "out")
+            for path in sorted((stage / "out").rglob("*"), reverse=True):
+                path.chmod(0o555 if path.is_dir() else 0o444)
+            (stage / "out").chmod(0o555)
+            os.replace(stage / "out", folder)
     return folder
 
 
