@@ -60,8 +60,10 @@ try:
 finally:
     tempfile.mkdtemp = _mkdtemp
 _plt.plot([0, 1], [0, 1]); _plt.title('x'); _plt.savefig(io.BytesIO(), format='png'); _plt.close('all')
+import gc, matplotlib.font_manager as _fm
+_fm._get_font.cache_clear(); gc.collect()  # close the font files: a descriptor must not outlive the build
 import pandas, networkx, PIL.Image, PIL.PngImagePlugin, mpl_toolkits
-del _plt, _mkdtemp
+del _plt, _mkdtemp, _fm
 """
 PROFILE_WARM_UP = {"math": WARM_UP, "plot": WARM_UP + PLOT_WARM_UP}
 FILE_PREFIX = {"math": "snapshot", "plot": "plot-snapshot"}  # distinct globs: pruning one never hits another
