@@ -70,3 +70,19 @@ def test_figures_are_off_without_caps_and_reasons_are_bounded():
     assert reasons[-1] == f"{1000 - MAX_REASONS} more figures refused"
     inbox.clear()
     assert inbox.summary() == [] and inbox.figures == []
+
+
+def test_mpl_data_is_checked_and_extracted_again_when_damaged(tmp_path, monkeypatch):
+    from wasm_sandbox import image
+
+    monkeypatch.setenv("DEEPMATH_CACHE", str(tmp_path))
+    folder = image.mpl_data_dir()
+    rc = folder / "matplotlibrc"
+    good = rc.read_bytes()
+    assert folder.stat().st_mode & 0o222 == 0 and rc.stat().st_mode & 0o222 == 0  # read-only
+    rc.chmod(0o644)
+    rc.write_bytes(good + b"\nbackend: evil\n")
+    assert image.mpl_data_dir() == folder and rc.read_bytes() == good
+    (folder / "fonts").chmod(0o755)
+    (folder / "fonts" / "extra").symlink_to("/etc/passwd")
+    assert image.mpl_data_dir() == folder and not (folder / "fonts" / "extra").exists()
