@@ -4,6 +4,7 @@ block (and `deepmath-agent`'s executor saves it); the default server still refus
 from __future__ import annotations
 
 import base64
+import io
 import os
 import subprocess
 import sys
@@ -50,16 +51,18 @@ async def test_a_plot_reaches_a_real_client_as_a_png_image(plot_prepared):
         {"format": "png", "width": 640, "height": 480, "size_bytes": len(data), "path": None}]
 
 
-async def test_the_agent_executor_saves_figures_and_keeps_the_text(plot_prepared, tmp_path, capsys):
-    async with McpExecutor.stdio([sys.executable, "-m", "mcp_server", *PLOT_FLAGS], env=dict(os.environ),
-                                 figures_dir=tmp_path / "figs") as ex:
-        r = await ex.run(PLOT, session_id="s1")
+async def test_the_agent_executor_saves_figures_and_keeps_the_text(plot_prepared, tmp_path):
+    log = io.StringIO()
+    with open(tmp_path / "server.err", "w") as errlog:
+        async with McpExecutor.stdio([sys.executable, "-m", "mcp_server", *PLOT_FLAGS], env=dict(os.environ),
+                                     errlog=errlog, figures_dir=tmp_path / "figs", figure_log=log) as ex:
+            r = await ex.run(PLOT, session_id="s1")
     assert r.status == "ok" and r.text == "drawn\n\n[figure 1: 640x480 PNG]"
     path = r.result["figures"][0]["path"]
     assert path == str(tmp_path / "figs" / "s1-1.png")
     with open(path, "rb") as f:
         assert png_size(f.read()[:HEADER_BYTES]) == (640, 480)
-    assert f"figure saved: {path}" in capsys.readouterr().err
+    assert log.getvalue() == f"figure saved: {path}\n"
 
 
 async def test_the_default_server_refuses_matplotlib(sandbox_prepared):
