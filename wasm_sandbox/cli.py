@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
                        ("--max-output", "max_output_chars"), ("--memory-budget-mb", "memory_budget_mb")):
         add_limit_flag(run, flag, name)
     add_modules_flag(run)
+    run.add_argument("--figures-dir", type=Path, default=Path("deepmath-figures"),
+                     help="plot profile: where the snippet's PNG figures are saved (their paths are in the "
+                     "result's figures; default %(default)s, made on the first figure)")
     return p
 
 
@@ -87,6 +90,10 @@ def _command(args: argparse.Namespace) -> int:
         return 2
     with Sandbox(limits) as sb:
         result = sb.run(code, session_id=args.session)
+    for k, fig in enumerate(result.figures, 1):
+        args.figures_dir.mkdir(parents=True, exist_ok=True)
+        fig.path = str(args.figures_dir / f"figure-{k}.png")
+        Path(fig.path).write_bytes(fig.data)
     print(result.model_dump_json(indent=2))
     return 0 if result.status == "ok" else 1
 

@@ -77,3 +77,14 @@ def test_the_default_profile_refuses_matplotlib_and_figures(sandbox):
     assert "matplotlib" not in r.error.message.split("allowed modules: ")[1]
     r = sandbox.run(MAKE_PNG + f"\n{DOOR}(make_png(10, 10))\n'after'")
     assert r.status == "ok" and r.figures == [] and "not enabled" in r.figures_refused[0]
+
+
+def test_the_cli_saves_figures_and_names_them_in_the_result(plots, tmp_path, capsys):
+    import json
+
+    from wasm_sandbox.cli import main
+
+    code = main(["run", "--modules", "plot", "--figures-dir", str(tmp_path / "figs"), PLOT])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["figures"][0]["path"] == str(tmp_path / "figs" / "figure-1.png")
+    assert png_size((tmp_path / "figs" / "figure-1.png").read_bytes()[:HEADER_BYTES]) == (640, 480)
