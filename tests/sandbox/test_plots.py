@@ -2,6 +2,7 @@
 against a snippet that writes "figures" straight through the door, bypassing the driver. The
 default (math) profile still refuses matplotlib and every figure."""
 
+import builtins
 import inspect
 
 import pytest
@@ -88,3 +89,18 @@ def test_the_cli_saves_figures_and_names_them_in_the_result(plots, tmp_path, cap
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["figures"][0]["path"] == str(tmp_path / "figs" / "figure-1.png")
     assert png_size((tmp_path / "figs" / "figure-1.png").read_bytes()[:HEADER_BYTES]) == (640, 480)
+
+
+@pytest.mark.parametrize("code", [
+    "open('/usr/local/lib/python315.zip/matplotlib/mpl-data/matplotlibrc', 'a').write('backend: evil')",
+    "open('/usr/local/lib/python315.zip/matplotlib/mpl-data/new.txt', 'w')",
+    f"{DRIVER}['sys'].modules['os'].remove('/usr/local/lib/python315.zip/matplotlib/mpl-data/matplotlibrc')",
+])
+def test_matplotlib_data_is_read_only_to_the_guest(plots, code):
+    from wasm_sandbox import image
+
+    before = (image.mpl_data_dir() / "matplotlibrc").read_bytes()
+    r = plots.run(code)
+    assert r.status == "error" and issubclass(getattr(builtins, r.error.type, Exception), OSError), r
+    assert (image.mpl_data_dir() / "matplotlibrc").read_bytes() == before
+    assert not (image.mpl_data_dir() / "new.txt").exists()
