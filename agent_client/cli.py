@@ -32,6 +32,7 @@ from agent_client.render import LiveView, answer_panel, majority_view, samples_t
 from agent_client.setup import (CliParser, add_engine_args, agent_config, at_least, check_engine_args,
                                 engine_and_sandbox, fail, SANDBOX_START)
 from agent_client.trajectory import Trajectory
+from wasm_sandbox.policy import PROFILE_NAMES
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = CliParser(prog="deepmath-agent", description="Solve a math problem with a model that "
@@ -43,6 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     g.add_argument("--concurrency", type=at_least(1), default=64, help="trajectories in flight with --samples")
     g = p.add_argument_group("output")
     g.add_argument("--json", action="store_true", help="print the trajectory (a list with --samples) as JSON")
+    g.add_argument("--figures-dir", default="deepmath-figures",
+                   help="where the PNG figures of plotting snippets are saved; each path is printed on stderr "
+                   "(default %(default)s, made on the first figure)")
+    g.add_argument("--modules", choices=PROFILE_NAMES, default="math",
+                   help="the spawned deepmath-mcp's import profile: math (default) or plot (matplotlib, pandas, "
+                   "networkx, Pillow; figures come back as images)")
     ns = p.parse_args(argv)
     if ns.problem == "-":
         ns.problem = sys.stdin.read().strip()

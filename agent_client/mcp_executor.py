@@ -12,6 +12,7 @@ response is not what the tool contract says — raises `AgentError`.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -49,8 +50,14 @@ class McpExecutor:
     """Use as `async with McpExecutor.stdio([...]) as ex` or `async with McpExecutor.http(url) as ex`."""
 
     def __init__(self, server: StdioServerParameters | str, *, call_timeout_s: float = 300.0,
-                 describe: str | None = None, errlog: TextIO | None = None, token: str | None = None):
+                 describe: str | None = None, errlog: TextIO | None = None, token: str | None = None,
+                 figures_dir: str | os.PathLike | None = None, figure_log: TextIO | None = None):
         self._server = server
+        # Where the PNG images a run_python result carries are saved (None: not saved), and where
+        # each saved path is announced (default: stderr). The model reads only the text.
+        self.figures_dir = Path(figures_dir) if figures_dir is not None else None
+        self.figure_log = figure_log
+        self._figure_count = 0
         self._token = token  # HTTP only: sent as `Authorization: Bearer <token>`
         self.call_timeout_s = call_timeout_s
         self.describe = describe or (server if isinstance(server, str) else shlex.join([server.command, *server.args]))
@@ -185,8 +192,27 @@ class McpExecutor:
         if structured is None or structured.get("status") not in STATUSES:
             # isError without an ExecResult = the server itself failed (bad arguments, internal error)
             raise AgentError(f"run_python returned no ExecResult ({self.describe}): {text[:300]!r}")
+        if self.figures_dir is not None:
+            self._save_figures(res.content or [], structured, session_id)
         return ToolResult(status=structured["status"], text=text,
                           latency_ms=latency_ms, result=structured)
+
+    def _save_figures(self, content: list[Any], structured: dict[str, Any], session_id: str) -> None:
+        """Save the result's PNG image blocks to `figures_dir`, record each path in the structured
+        result's `figures` (same order) and announce it on `figure_log`."""
+        images = [c for c in content if getattr(c, "type", None) == "image" and c.mime_type == "image/png"]
+        if not images:
+            return
+        self.figures_dir.mkdir(parents=True, exist_ok=True)
+        meta = structured.get("figures") or []
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in session_id)[:64]
+        for k, block in enumerate(images):
+            self._figure_count += 1
+            path = self.figures_dir / f"{safe}-{self._figure_count}.png"
+            path.write_bytes(base64.b64decode(block.data, validate=True))
+            if k < len(meta) and isinstance(meta[k], dict):
+                meta[k]["path"] = str(path)
+            print(f"figure saved: {path}", file=self.figure_log or sys.stderr, flush=True)
 
     async def reset_session(self, session_id: str) -> None:
         res = await self._call("reset_session", {"session_id": session_id})

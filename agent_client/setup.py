@@ -343,14 +343,17 @@ def sandbox_label(args: argparse.Namespace) -> str | None:
 def make_executor(args: argparse.Namespace, errlog: Any) -> McpExecutor | None:
     if args.mode == "plain":
         return None
+    figures = {"figures_dir": getattr(args, "figures_dir", None)}
     if args.mcp_url:
-        return McpExecutor.http(args.mcp_url, token_file=args.mcp_token_file)
+        return McpExecutor.http(args.mcp_url, token_file=args.mcp_token_file, **figures)
     if args.mcp_command:
-        return McpExecutor.stdio(shlex.split(args.mcp_command), errlog=errlog)
+        return McpExecutor.stdio(shlex.split(args.mcp_command), errlog=errlog, **figures)
     exe = shutil.which("deepmath-mcp")
     cmd = [exe] if exe else [sys.executable, "-m", "mcp_server"]
     level = "DEBUG" if getattr(args, "debug", False) else "WARNING"
-    return McpExecutor.stdio([*cmd, "--log-level", level], errlog=errlog, describe="deepmath-mcp (stdio)")
+    modules = getattr(args, "modules", "math")
+    return McpExecutor.stdio([*cmd, "--log-level", level, *(["--modules", modules] if modules != "math" else [])],
+                             errlog=errlog, describe="deepmath-mcp (stdio)", **figures)
 
 
 def _way_out(args: argparse.Namespace) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 import anyio
 
 from wasm_sandbox.cache import CACHE_ENV
-from wasm_sandbox.cli import add_limit_flag
+from wasm_sandbox.cli import add_limit_flag, add_modules_flag
 from wasm_sandbox.version import add_version
 
 from .auth import TOKEN_ENV, check_exposure, load_token
@@ -59,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ServerConfig, str | None]
     p.add_argument("--session-idle", type=float, default=d.session_idle_s, dest="session_idle_s",
                    help="seconds before an idle session is dropped (default %(default)s)")
     add_limit_flag(p, "--memory-budget-mb", "memory_budget_mb")
+    add_modules_flag(p)
     p.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
                    help="snippets running at once; further calls queue, fairly between clients "
                    "(default %(default)s)")

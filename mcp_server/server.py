@@ -17,6 +17,7 @@ Why these shapes:
 
 # No `from __future__ import annotations`: the tool signatures are built inside build_server and
 # use its local settings, and the SDK evaluates annotations against module globals.
+import base64
 import contextlib
 import importlib.metadata
 import logging
@@ -26,11 +27,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field, model_validator
 
 from wasm_sandbox import ExecResult, Limits, Sandbox
+from wasm_sandbox.policy import PROFILES
 
 from .clients import ClientGone, SessionsFull, SessionTable, client_of, until_disconnect
 from .runner import RunnerClosed, SandboxRunner
@@ -132,7 +134,10 @@ def _run_python_description(cfg: ServerConfig, modules: tuple[str, ...]) -> str:
         f"Limits: {cfg.timeout_s:g} s wall time per call (timeout_s may lower it; higher values are "
         f"clamped), {cfg.memory_mb} MB memory, {cfg.max_output_chars} characters per output stream "
         f"(the middle is cut), code up to {cfg.max_code_bytes} bytes.\n"
-        "Pass the same session_id on later calls to keep variables, functions and imports between "
+        + (f"Plots: matplotlib (Agg) figures left open at the end of a snippet come back as PNG images "
+           f"(at most {cfg.max_figures} per call, {cfg.max_figure_px} pixels a side, {cfg.max_figure_bytes} bytes "
+           "each), in order after the text; the text says [figure N: WxH PNG].\n" if cfg.modules == "plot" else "")
+        + "Pass the same session_id on later calls to keep variables, functions and imports between "
         "snippets; without one every call starts fresh. A timeout, memory trap or crash ends the "
         "session's state (the next result has session_reset=true). Print what you want to see; the "
         "last expression's value is shown too."
@@ -192,7 +197,7 @@ def build_app(cfg: ServerConfig, sandbox: Sandbox | SandboxStartup, runner: Sand
     runner = runner or SandboxRunner(cfg.max_concurrency, cfg.concurrency_per_client)
     table = SessionTable(lambda sid: _reset_on(startup.current, sid), max_sessions=cfg.max_sessions,
                          per_client=cfg.sessions_per_client, idle_s=cfg.session_idle_s)
-    modules = tuple(Sandbox.allowed_modules)
+    modules = PROFILES[cfg.modules]
     server = MCPServer(
         name="deepmath-sandbox",
         title="DeepMath Python sandbox",
@@ -275,8 +280,10 @@ def build_app(cfg: ServerConfig, sandbox: Sandbox | SandboxStartup, runner: Sand
                   out.status, out.duration_ms, queue_ms)
         # The text block is exactly ExecResult.render() (the agent feeds it to its model verbatim);
         # what the server changed is reported in the structured fields (`notice`, `timeout_s`).
+        images = [ImageContent(type="image", data=base64.b64encode(f.data).decode("ascii"), mime_type="image/png")
+                  for f in result.figures]
         return CallToolResult(
-            content=[TextContent(type="text", text=out.render())],
+            content=[TextContent(type="text", text=out.render()), *images],
             structured_content=out.model_dump(mode="json"),
             is_error=out.status != "ok",
         )

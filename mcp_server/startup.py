@@ -99,7 +99,8 @@ class SandboxStartup:
     def _build(self) -> None:
         """The interim sandbox first when the snapshot is not cached (its compile gets the cores to
         itself), then the snapshot's."""
-        if self._bridge and not _snapshot_cached():
+        profile = self._limits.modules if self._limits else "math"
+        if self._bridge and profile == "math" and not _snapshot_cached():  # the only profile with an interim
             self._build_interim()
         from wasm_sandbox import Sandbox
 

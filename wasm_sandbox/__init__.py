@@ -7,10 +7,10 @@
 
 from .policy import DEFAULT_ALLOWED_MODULES
 from .limits import Limits
-from .result import STATUSES, ErrorInfo, ExecResult, Status
+from .result import STATUSES, ErrorInfo, ExecResult, Figure, Status
 
-__all__ = ["DEFAULT_ALLOWED_MODULES", "STATUSES", "ErrorInfo", "ExecResult", "Limits", "Sandbox", "Status",
-           "prepare"]
+__all__ = ["DEFAULT_ALLOWED_MODULES", "STATUSES", "ErrorInfo", "ExecResult", "Figure", "Limits", "Sandbox",
+           "Status", "prepare"]
 
 
 def __getattr__(name: str):
@@ -23,8 +23,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'wasm_sandbox' has no attribute {name!r}")
 
 
-def prepare() -> None:
-    """Build (or load) the compiled snapshot now, printing progress to stderr."""
+def prepare(profile: str = "math") -> None:
+    """Build (or load) the compiled snapshot of `profile` now, printing progress to stderr."""
     from .runtime import Runtime
 
-    Runtime.get()
+    Runtime.get(profile)

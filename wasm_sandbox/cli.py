@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .limits import Limits
-from .policy import DEFAULT_ALLOWED_MODULES
+from .policy import DEFAULT_ALLOWED_MODULES, PROFILE_NAMES
 from .version import add_version
 
 
@@ -25,6 +25,12 @@ def add_limit_flag(parser: argparse.ArgumentParser, flag: str, name: str, dest: 
                         help=f"{info.description}{default}")
 
 
+def add_modules_flag(parser: argparse.ArgumentParser) -> None:
+    """`--modules PROFILE`: the import policy profile (`Limits.modules`)."""
+    parser.add_argument("--modules", choices=PROFILE_NAMES, default=Limits.model_fields["modules"].default,
+                        help=f"{Limits.model_fields['modules'].description} (default %(default)s)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="deepmath-sandbox",
@@ -32,14 +38,19 @@ def _parser() -> argparse.ArgumentParser:
                     "hard deadline and memory cap). Allowed imports: " + ", ".join(DEFAULT_ALLOWED_MODULES))
     add_version(p)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("prepare", help="build and compile the pre-initialised snapshot into the cache "
-                                   "($DEEPMATH_CACHE, default ~/.cache/deepmath); a few minutes, once")
+    prep = sub.add_parser("prepare", help="build and compile the pre-initialised snapshot into the cache "
+                                          "($DEEPMATH_CACHE, default ~/.cache/deepmath); a few minutes, once")
+    add_modules_flag(prep)
     run = sub.add_parser("run", help="run one snippet and print its ExecResult as JSON")
     run.add_argument("code", help="Python source, a .py file to read it from, or - to read it from standard input")
     run.add_argument("--session", default=None, help="session id (only useful within one process)")
     for flag, name in (("--timeout", "timeout_s"), ("--memory-mb", "memory_mb"),
                        ("--max-output", "max_output_chars"), ("--memory-budget-mb", "memory_budget_mb")):
         add_limit_flag(run, flag, name)
+    add_modules_flag(run)
+    run.add_argument("--figures-dir", type=Path, default=Path("deepmath-figures"),
+                     help="plot profile: where the snippet's PNG figures are saved (their paths are in the "
+                     "result's figures; default %(default)s, made on the first figure)")
     return p
 
 
@@ -60,7 +71,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "prepare":
         from . import prepare
 
-        prepare()
+        prepare(args.modules)
         print("snapshot ready", file=sys.stderr)
         return 0
     from .sandbox import Sandbox
@@ -72,13 +83,17 @@ def _command(args: argparse.Namespace) -> int:
         return 2
     try:
         limits = Limits(timeout_s=args.timeout_s, memory_mb=args.memory_mb, max_output_chars=args.max_output_chars,
-                        memory_budget_mb=args.memory_budget_mb, pool_size=0)
+                        memory_budget_mb=args.memory_budget_mb, pool_size=0, modules=args.modules)
     except ValueError as exc:  # pydantic's ValidationError: one line per bad field
         lines = [f"{e['loc'][0] if e['loc'] else 'limits'}: {e['msg']}" for e in getattr(exc, "errors", lambda: [])()]
         print(f"deepmath-sandbox: {'; '.join(lines) or exc}", file=sys.stderr)
         return 2
     with Sandbox(limits) as sb:
         result = sb.run(code, session_id=args.session)
+    for k, fig in enumerate(result.figures, 1):
+        args.figures_dir.mkdir(parents=True, exist_ok=True)
+        fig.path = str(args.figures_dir / f"figure-{k}.png")
+        Path(fig.path).write_bytes(fig.data)
     print(result.model_dump_json(indent=2))
     return 0 if result.status == "ok" else 1
 

@@ -9,20 +9,27 @@ verify them against the SHA256SUMS the package ships before building anything fr
 from __future__ import annotations
 
 import hashlib
+import io
 import importlib.util
 import os
 import shutil
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+import xxhash
+
+from . import cache
 from .cache import cache_dir
 
 REACTOR = "python.wasm"
 STDLIB_ZIP = "python-stdlib.zip"
 GUEST_STDLIB_NAME = "python315.zip"  # the name the guest's sys.path expects
 GUEST_LIB_DIR = "/usr/local/lib"
+MPL_DATA_ZIP = "matplotlib/mpl-data.zip"  # matplotlib's data files, a zip inside the stdlib zip
+GUEST_MPL_DATA_DIR = f"{GUEST_LIB_DIR}/{GUEST_STDLIB_NAME}/matplotlib/mpl-data"  # where matplotlib looks
 
 
 class ImageError(RuntimeError):
@@ -100,6 +107,64 @@ def stdlib_dir() -> Path:
             except OSError:
                 shutil.copyfile(artifacts_dir() / STDLIB_ZIP, tmp)
             os.replace(tmp, target)
+    return folder
+
+
+def _tree_digest(folder: Path) -> str:
+    """xxh3-128 over every file's relative path and content (anything but plain files and folders:
+    "damaged")."""
+    h = xxhash.xxh3_128()
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            return "damaged"
+        if path.is_file():
+            data = path.read_bytes()
+            h.update(str(path.relative_to(folder)).encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def _intact(folder: Path, record: Path) -> bool:
+    try:
+        return folder.is_dir() and record.read_text().strip() == _tree_digest(folder)
+    except OSError:
+        return False
+
+
+def mpl_data_dir() -> Path:
+    """matplotlib's data files (matplotlibrc, fonts, styles), extracted once from the verified stdlib
+    zip into the cache, made read-only, and checked against the digest recorded then on every use
+    (a damaged or changed folder is extracted again).
+
+    Why: the guest reads its stdlib from a zip, where matplotlib's `mpl-data` is itself a zip that
+    matplotlib cannot open. This folder is preopened read-only exactly at the path matplotlib reads
+    (`GUEST_MPL_DATA_DIR`; WASI resolves a path through the preopen with the longest prefix), for
+    the `plot` profile only."""
+    digest = verified_digests()[STDLIB_ZIP][:16]
+    folder = cache_dir() / f"mpl-data-{digest}"
+    record = cache.digest_path(folder)
+    if _intact(folder, record):
+        return folder
+    with cache.building(folder.name) as stage:
+        if _intact(folder, record):
+            return folder
+        out = stage / "out"
+        with zipfile.ZipFile(artifacts_dir() / STDLIB_ZIP) as outer, outer.open(MPL_DATA_ZIP) as raw:
+            with zipfile.ZipFile(io.BytesIO(raw.read())) as inner:
+                bad = inner.testzip()
+                if bad is not None:
+                    raise ImageError(f"{MPL_DATA_ZIP}: {bad} fails its CRC check")
+                inner.extractall(out)
+        (stage / "record").write_text(_tree_digest(out) + "\n")
+        for path in [*out.rglob("*"), out]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        if folder.exists():  # damaged: made writable again to be removed
+            for path in [folder, *folder.rglob("*")]:
+                if not path.is_symlink():
+                    path.chmod(0o755 if path.is_dir() else 0o644)
+            shutil.rmtree(folder)
+        record.unlink(missing_ok=True)
+        os.replace(out, folder)
+        os.replace(stage / "record", record)
     return folder
 
 

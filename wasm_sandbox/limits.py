@@ -13,6 +13,8 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .policy import Profile
+
 MIB = 1 << 20
 
 
@@ -37,6 +39,12 @@ class Limits(BaseModel):
     max_sessions: int = Field(default=64, ge=1, description="live sessions kept; the least recently used is evicted")
     session_idle_s: float = Field(default=600.0, gt=0, description="a session idle this long is dropped (s)")
     pool_size: int = Field(default=2, ge=0, description="pre-instantiated instances kept warm")
+    modules: Profile = Field(
+        default="math", description="import policy profile: math (DeepMath's allow-list) or plot (adds "
+        "matplotlib, pandas, networkx, Pillow; open figures come back as PNG images)")
+    max_figures: int = Field(default=4, ge=0, le=64, description="plot profile: figures kept per call (more are refused)")
+    max_figure_bytes: int = Field(default=1 << 20, ge=1024, le=16 << 20, description="plot profile: largest PNG kept (bytes)")
+    max_figure_px: int = Field(default=2048, ge=16, le=8192, description="plot profile: largest PNG width or height kept (pixels)")
     memory_budget_mb: int | None = Field(
         default=None, ge=64,
         description="memory all instances together may use (MiB); default half the machine's memory")

@@ -43,6 +43,21 @@ class ErrorInfo(BaseModel):
     traceback: str = Field(default="", description="formatted traceback, snippet frames only")
 
 
+class Figure(BaseModel):
+    """A PNG figure the snippet left open (plot profile), checked by the host. MCP clients get the
+    image itself as an `ImageContent` block (in order); `path` is set by a client that saved it."""
+
+    format: Literal["png"] = "png"
+    width: int = Field(description="pixels")
+    height: int = Field(description="pixels")
+    size_bytes: int = Field(description="PNG size in bytes")
+    path: str | None = Field(default=None, description="where a client saved the PNG, if it did")
+    data: bytes = Field(default=b"", exclude=True, repr=False)
+
+    def label(self, number: int) -> str:
+        return f"[figure {number}: {self.width}x{self.height} PNG" + (f", saved to {self.path}]" if self.path else "]")
+
+
 class ExecResult(BaseModel):
     """What happened when one snippet ran."""
 
@@ -53,6 +68,8 @@ class ExecResult(BaseModel):
     error: ErrorInfo | None = None
     duration_ms: float = Field(default=0.0, description="wall time inside the sandbox")
     truncated: list[Stream] = Field(default_factory=list, description="streams cut by the output cap")
+    figures: list[Figure] = Field(default_factory=list, description="figures returned as PNG images (plot profile)")
+    figures_refused: list[str] = Field(default_factory=list, description="why the host refused figures, if it did")
     session_reset: bool = Field(
         default=False,
         description="the session's earlier state was lost (after a trap, expiry or reset) before this call",
@@ -76,4 +93,7 @@ class ExecResult(BaseModel):
             parts.append(f"{self.status.capitalize()}: the snippet was stopped ({self.status}).")
         if self.stderr and self.status == "ok":
             parts.append(self.stderr.rstrip("\n"))
+        notes = [f.label(k) for k, f in enumerate(self.figures, 1)] + [f"[{why}]" for why in self.figures_refused]
+        if notes:
+            parts.append("\n".join(notes))
         return "\n\n".join(parts)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from . import epoch, host_wasi, image, record, snapshot
+from . import epoch, figures, host_wasi, record, snapshot
 from .output import Capture
 from .result import ErrorInfo, ExecResult, clean
 from .wasm_patch import EXPORT
@@ -67,28 +67,32 @@ def _make_engine(winch: bool = False) -> wasmtime.Engine:
 
 
 class Runtime:
-    """The process-wide engine, compiled module, linker and epoch ticker.
+    """The process-wide engine, compiled module, linker and epoch ticker of one policy profile.
 
-    `Runtime.get()` serves the snapshot (Cranelift-optimised code, sympy and numpy already
-    imported). `Runtime.get(interim=True)` serves the plain interpreter compiled by Winch, wasmtime's
-    baseline compiler, which compiles it in a small fraction of the snapshot's time: each of its
-    instances starts CPython and the guest driver itself (`Instance` runs the module's
+    `Runtime.get(profile)` serves the profile's snapshot (Cranelift-optimised code, its modules already
+    imported). `Runtime.get("math", interim=True)` serves the plain interpreter compiled by Winch,
+    wasmtime's baseline compiler, which compiles it in a small fraction of the snapshot's time: each of
+    its instances starts CPython and the guest driver itself (`Instance` runs the module's
     `wasm_patch.EXPORT`), and imports what a snippet imports when it does. It bridges a fresh
     machine's first calls while the snapshot is built (`mcp_server.startup`); the limits, the
-    deadline (epoch interruption) and the guest driver's policy are the same."""
+    deadline (epoch interruption) and the guest driver's policy are the same. Only the default
+    profile has one: the plotting profile's figures and data files live in its snapshot."""
 
-    _instances: "dict[bool, Runtime]" = {}
-    _locks = {False: threading.Lock(), True: threading.Lock()}  # one each: both may be built at once
+    _instances: "dict[tuple[str, bool], Runtime]" = {}
+    _locks: "dict[tuple[str, bool], threading.Lock]" = {}  # one each: a snapshot and the interim build at once
+    _locks_lock = threading.Lock()
 
-    def __init__(self, interim: bool = False) -> None:
-        self.interim = interim
+    def __init__(self, profile: str = "math", interim: bool = False) -> None:
+        if interim and profile != "math":
+            raise ValueError(f"no interim interpreter for the {profile!r} profile (only 'math')")
+        self.profile, self.interim = profile, interim
         self.engine = _make_engine(winch=interim)
         self.save: Callable[[], None] | None = None  # interim, compiled now: saves it into the cache
         if interim:
             self.module, self.save = snapshot.compiled_interim(self.engine, INTERIM_DESC)
         else:
-            self.module = snapshot.compiled_snapshot(self.engine, ENGINE_DESC)
-        self.stdlib = str(image.stdlib_dir())
+            self.module = snapshot.compiled_snapshot(self.engine, ENGINE_DESC, profile)
+        self.guest_dirs = snapshot.guest_dirs(profile)
         self.linker = wasmtime.Linker(self.engine)
         self.linker.define_wasi()
         host_wasi.define(self.linker)
@@ -98,16 +102,19 @@ class Runtime:
         threading.Thread(target=self._tick, name="deepmath-epoch", daemon=True).start()
 
     @classmethod
-    def get(cls, interim: bool = False) -> "Runtime":
-        with cls._locks[interim]:
-            if interim not in cls._instances:
-                cls._instances[interim] = Runtime(interim)
-            return cls._instances[interim]
+    def get(cls, profile: str = "math", interim: bool = False) -> "Runtime":
+        key = (profile, interim)
+        with cls._locks_lock:
+            lock = cls._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in cls._instances:
+                cls._instances[key] = Runtime(profile, interim)
+            return cls._instances[key]
 
     @staticmethod
-    def snapshot_cached() -> bool:
-        """Whether the compiled snapshot is in the cache (not checked: only whether to bridge)."""
-        return snapshot.compiled_snapshot_path(ENGINE_DESC).exists()
+    def snapshot_cached(profile: str = "math") -> bool:
+        """Whether the profile's compiled snapshot is in the cache (not checked: only whether to bridge)."""
+        return snapshot.compiled_snapshot_path(ENGINE_DESC, profile).exists()
 
     def _tick(self) -> None:
         while True:
@@ -116,9 +123,11 @@ class Runtime:
 
 
 def _door(caller, ptr: int, length: int, out_ptr_ptr: int, out_len_ptr: int) -> int:
-    """host.call: the guest hands over its result record; we answer b"ok". One record per call:
-    a second one, or one over the size cap, spoils the call (reported as crashed). Never raises
-    (see host_wasi)."""
+    """host.call: the guest hands over a figure (a message starting with the PNG signature, plot
+    profile; checked by `figures.Inbox` and answered b"ok" if kept, b"refused" if not: a refusal
+    never spoils the call) or its result record, answered b"ok". One record per call: a second
+    one, or one over the size cap, spoils the call (reported as crashed). Never raises (see
+    host_wasi)."""
     try:
         inst = getattr(host_wasi.current, "instance", None)
         memory = caller.get("memory")
@@ -126,6 +135,13 @@ def _door(caller, ptr: int, length: int, out_ptr_ptr: int, out_len_ptr: int) -> 
         if inst is None or memory is None or alloc is None:
             return -1
         ptr, length = ptr & 0xFFFFFFFF, length & 0xFFFFFFFF
+        if ptr + length <= memory.data_len(caller):
+            head = bytes(memory.read(caller, ptr, ptr + min(length, figures.HEADER_BYTES)))
+            if head.startswith(figures.SIGNATURE):
+                if inst.record is not None or inst.record_problem:
+                    return -1  # after the record: not this call's figure
+                kept = inst.figures.offer(length, head, lambda: bytes(memory.read(caller, ptr, ptr + length)))
+                return _answer(caller, memory, alloc, out_ptr_ptr, out_len_ptr, b"ok" if kept else b"refused")
         if inst.record is not None or inst.record_problem:
             inst.record_problem = "more than one result record"
             return -1
@@ -133,16 +149,20 @@ def _door(caller, ptr: int, length: int, out_ptr_ptr: int, out_len_ptr: int) -> 
             inst.record_problem = "an oversized result record"
             return -1
         inst.record = bytes(memory.read(caller, ptr, ptr + length))
-        answer = b"ok"
-        p = alloc(caller, len(answer)) & 0xFFFFFFFF
-        if not p or p + len(answer) > memory.data_len(caller):
-            return -1
-        memory.write(caller, answer, p)
-        memory.write(caller, p.to_bytes(4, "little"), out_ptr_ptr & 0xFFFFFFFF)
-        memory.write(caller, len(answer).to_bytes(4, "little"), out_len_ptr & 0xFFFFFFFF)
-        return 0
+        return _answer(caller, memory, alloc, out_ptr_ptr, out_len_ptr)
     except Exception:
         return -1
+
+
+def _answer(caller, memory, alloc, out_ptr_ptr: int, out_len_ptr: int, answer: bytes = b"ok") -> int:
+    """Hand the guest `answer` (in memory it allocates): 0, or -1 when that fails."""
+    p = alloc(caller, len(answer)) & 0xFFFFFFFF
+    if not p or p + len(answer) > memory.data_len(caller):
+        return -1
+    memory.write(caller, answer, p)
+    memory.write(caller, p.to_bytes(4, "little"), out_ptr_ptr & 0xFFFFFFFF)
+    memory.write(caller, len(answer).to_bytes(4, "little"), out_len_ptr & 0xFFFFFFFF)
+    return 0
 
 
 def _trap_reason(exc: Exception) -> str:
@@ -188,8 +208,10 @@ class Instance:
     """A live interpreter: one Store and one instance of the snapshot. Not thread-safe: callers
     serialise access (the Sandbox holds a lock per session) and close it when done."""
 
-    def __init__(self, runtime: Runtime, memory_bytes: int, max_output_chars: int) -> None:
+    def __init__(self, runtime: Runtime, memory_bytes: int, max_output_chars: int,
+                 inbox: figures.Inbox | None = None) -> None:
         self.memory_bytes = memory_bytes
+        self.figures = inbox or figures.Inbox()  # figures off unless the caller sets caps
         self.max_output_chars = max_output_chars
         self.max_record_bytes = 16 * max_output_chars + (64 << 10)
         self.stdout = Capture(max_output_chars)
@@ -203,7 +225,8 @@ class Instance:
         wasi = wasmtime.WasiConfig()
         wasi.argv = ["python"]
         wasi.env = GUEST_ENV
-        wasi.preopen_dir(runtime.stdlib, image.GUEST_LIB_DIR, False)  # read-only, the only one
+        for host_dir, guest_dir in runtime.guest_dirs:  # read-only; the stdlib (and, to plot, mpl-data)
+            wasi.preopen_dir(host_dir, guest_dir, False)
         self.store.set_wasi(wasi)
         self.clock_origin_ns = time.monotonic_ns()  # just after wasmtime's guest monotonic zero
         self.store.set_limits(memory_size=memory_bytes)
@@ -240,6 +263,7 @@ class Instance:
         self.store.close()
         self.stdout.clear()
         self.stderr.clear()
+        self.figures.clear()
         self.record = None
 
     def run(self, code: str, timeout_s: float, cancel: threading.Event | None = None) -> ExecResult:
@@ -248,6 +272,7 @@ class Instance:
             raise RuntimeError(f"instance is dead ({self.dead})")
         self.stdout.clear()
         self.stderr.clear()
+        self.figures.clear()
         self.record, self.record_problem = None, None
         self._watch.stop = Stop(deadline=time.monotonic() + timeout_s, cancel=cancel)
         if self.stop.decide() == "cancelled":  # before a first epoch tick could notice it: nothing runs
@@ -285,7 +310,8 @@ class Instance:
         out, out_cut = self.stdout.text()
         err, err_cut = self.stderr.text()
         truncated = [name for name, cut in (("stdout", out_cut), ("stderr", err_cut)) if cut]
-        base = dict(stdout=clean(out), stderr=clean(err), duration_ms=round(duration_ms, 3), truncated=truncated)
+        base = dict(stdout=clean(out), stderr=clean(err), duration_ms=round(duration_ms, 3), truncated=truncated,
+                    figures=list(self.figures.figures), figures_refused=self.figures.summary())
         rec = None
         if trap is None and self.record is not None and self.record_problem is None:
             rec = record.parse(self.record, self.max_output_chars)

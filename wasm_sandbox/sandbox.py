@@ -44,7 +44,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .limits import MIB, Limits
-from .policy import DEFAULT_ALLOWED_MODULES
+from .figures import Inbox
+from .policy import DEFAULT_ALLOWED_MODULES, PROFILES
 from .result import ErrorInfo, ExecResult
 from .runtime import Instance, Runtime
 
@@ -84,11 +85,12 @@ def _busy(message: str) -> ExecResult:
 class Sandbox:
     """Run untrusted Python snippets in wasmtime. Thread-safe; usable as a context manager."""
 
-    allowed_modules: tuple[str, ...] = DEFAULT_ALLOWED_MODULES
+    allowed_modules: tuple[str, ...] = DEFAULT_ALLOWED_MODULES  # this instance's: its profile's
 
     def __init__(self, limits: Limits | None = None, interim: bool = False) -> None:
         self.limits = limits or Limits()
-        self.runtime = Runtime.get(interim)  # interim: see Runtime; it serves until the snapshot is ready
+        self.allowed_modules = PROFILES[self.limits.modules]
+        self.runtime = Runtime.get(self.limits.modules, interim)  # interim: see Runtime; it serves until the snapshot is ready
         self._cap = self.limits.memory_mb * MIB
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._tombstones: OrderedDict[str, None] = OrderedDict()  # ids whose state was lost
@@ -199,7 +201,9 @@ class Sandbox:
             self._flush.clear()
 
     def _new_instance(self) -> Instance:
-        inst = Instance(self.runtime, self._cap, self.limits.max_output_chars)
+        lim = self.limits
+        inbox = Inbox(lim.max_figures, lim.max_figure_bytes, lim.max_figure_px) if lim.modules == "plot" else None
+        inst = Instance(self.runtime, self._cap, lim.max_output_chars, inbox)
         if self._fresh_bytes is None:
             self._fresh_bytes = inst.size
         return inst

@@ -33,7 +33,7 @@ from pathlib import Path
 import wasmtime
 
 from . import cache, diskfull, image
-from .policy import DEFAULT_ALLOWED_MODULES
+from .policy import PROFILES
 from .wasm_patch import EXPORT, add_init_export
 
 DRIVER_FILE = "<deepmath-driver>"
@@ -49,25 +49,66 @@ sympy.simplify(sympy.sin(_x)**2 + sympy.cos(_x)**2); sympy.Rational(1, 3) + symp
 numpy.linalg.eigvalsh(numpy.eye(2)); mpmath.mp.dps = 15; mpmath.quad(mpmath.sin, [0, 1])
 del _x
 """
+PLOT_WARM_UP = """\
+import io, os, tempfile
+_mkdtemp = tempfile.mkdtemp
+tempfile.mkdtemp = lambda *a, **k: '/nonexistent/matplotlib'  # no writable folder: no config/cache dir
+try:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as _plt
+finally:
+    tempfile.mkdtemp = _mkdtemp
+_plt.plot([0, 1], [0, 1]); _plt.title('x'); _plt.savefig(io.BytesIO(), format='png'); _plt.close('all')
+import gc, matplotlib.font_manager as _fm
+_fm._get_font.cache_clear(); gc.collect()  # close the font files: a descriptor must not outlive the build
+import pandas, networkx, PIL.Image, PIL.PngImagePlugin, mpl_toolkits
+del _plt, _mkdtemp, _fm
+"""
+PROFILE_WARM_UP = {"math": WARM_UP, "plot": WARM_UP + PLOT_WARM_UP}
+FILE_PREFIX = {"math": "snapshot", "plot": "plot-snapshot"}  # distinct globs: pruning one never hits another
 REBUILD_HINT = "free some space and rerun the command (`deepmath-sandbox prepare` builds it alone)"
 _HOST_STUB = '(module (func (export "call") (param i32 i32 i32 i32) (result i32) i32.const -1))\n'
 
 
-def _preinit_source(allowed: tuple[str, ...]) -> str:
-    return WARM_UP + _driver_source(allowed)
+def guest_dirs(profile: str) -> list[tuple[str, str]]:
+    """The read-only host folders a `profile`'s guest sees, (host path, guest path), in preopen order
+    (the snapshot records their descriptor numbers, so build and run must agree)."""
+    dirs = [(str(image.stdlib_dir()), image.GUEST_LIB_DIR)]
+    if profile == "plot":
+        dirs.append((str(image.mpl_data_dir()), image.GUEST_MPL_DATA_DIR))
+    return dirs
 
 
-def _driver_source(allowed: tuple[str, ...]) -> str:
-    """Load the guest driver as module `_deepmath` with the allow-list, and bind `_dm_run`."""
-    driver = (Path(__file__).parent / "guest_driver.py").read_text()
+FIGURES_FILE = "<deepmath-figures>"
+_FIGURES_SOURCE = (
+    "_f = _t.ModuleType('_deepmath_figures'); _f.__file__ = %r\n"
+    "exec(compile(%r, %r, 'exec'), _f.__dict__)\n"
+    "_s.modules['_deepmath_figures'] = _f; _f.install(_m)\n"
+    "del _f\n"
+)
+
+
+def _preinit_source(profile: str) -> str:
+    return PROFILE_WARM_UP[profile] + _driver_source(profile)
+
+
+def _driver_source(profile: str) -> str:
+    """Load the guest driver as module `_deepmath` with the profile's allow-list (and, to plot, the
+    figure hook), and bind `_dm_run`."""
+    here = Path(__file__).parent
+    driver = (here / "guest_driver.py").read_text()
+    allowed = PROFILES[profile]
+    figures = ""
+    if profile == "plot":
+        figures = _FIGURES_SOURCE % (FIGURES_FILE, (here / "guest_figures.py").read_text(), FIGURES_FILE)
     return (
         "import types as _t, sys as _s\n"
         "_m = _t.ModuleType('_deepmath'); _m.__file__ = %r\n"
         "exec(compile(%r, %r, 'exec'), _m.__dict__)\n"
         "_s.modules['_deepmath'] = _m; _m.configure(%r)\n"
-        "_dm_run = _m.run\n"
-        "del _t, _s, _m\n" % (DRIVER_FILE, driver, DRIVER_FILE, tuple(sorted(allowed)))
-    )
+        "_dm_run = _m.run\n" % (DRIVER_FILE, driver, DRIVER_FILE, tuple(sorted(allowed)))
+    ) + figures + "del _t, _s, _m\n"
 
 
 def _say(msg: str) -> None:
@@ -78,7 +119,7 @@ def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def _build_snapshot_wasm(source: str, dst: Path, stage: Path) -> None:
+def _build_snapshot_wasm(source: str, dst: Path, stage: Path, profile: str) -> None:
     _say("building the pre-initialised interpreter snapshot (one time, ~1 min)...")
     t0 = time.monotonic()
     reactor = (image.artifacts_dir() / image.REACTOR).read_bytes()
@@ -87,7 +128,7 @@ def _build_snapshot_wasm(source: str, dst: Path, stage: Path) -> None:
     stub.write_text(_HOST_STUB)
     cmd = [str(image.wasmtime_cli()), "wizer", "-W", "exceptions=y", "-S", "cli=y",
            "--preload", f"host={stub}", str(patched), "-o", str(out), "-f", EXPORT,
-           "--dir", f"{image.stdlib_dir()}::{image.GUEST_LIB_DIR}",
+           *[arg for host, guest in guest_dirs(profile) for arg in ("--dir", f"{host}::{guest}")],
            "--env", "TMPDIR=/tmp", "--env", "PYTHONTZPATH=", "--env", "HOME=/nonexistent"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0 or not out.exists():
@@ -96,11 +137,11 @@ def _build_snapshot_wasm(source: str, dst: Path, stage: Path) -> None:
     _say(f"snapshot written: {dst.name} ({dst.stat().st_size / 1e6:.0f} MB, {time.monotonic() - t0:.0f} s)")
 
 
-def _prune(root: Path, keep: set[str]) -> None:
+def _prune(root: Path, keep: set[str], prefix: str = "snapshot") -> None:
     """Remove snapshots of other keys (each is ~150 MB; a running process keeps its mapping) and
     their digest records, and the unnamed temporary folders that builds before `cache.building`
     left when killed."""
-    for path in root.glob("snapshot-*"):
+    for path in root.glob(f"{prefix}-*"):
         name = path.name.removesuffix(cache.DIGEST_SUFFIX)
         if name not in keep and Path(name).suffix in (".wasm", ".cwasm"):
             path.unlink(missing_ok=True)
@@ -164,30 +205,32 @@ def load_compiled(engine: wasmtime.Engine, cwasm_path: Path, make_wasm: Callable
     return module
 
 
-def snapshot_paths(source: str, engine_desc: str, digests: dict[str, str] | None = None) -> tuple[Path, Path]:
+def snapshot_paths(source: str, engine_desc: str, digests: dict[str, str] | None = None,
+                   profile: str = "math") -> tuple[Path, Path]:
     """Where the snapshot (.wasm) and its compiled form (.cwasm) for this pre-import `source` live
     (`digests`: the image's, default verified now)."""
     digests = digests or image.verified_digests()
     wasm_key = _key(digests[image.REACTOR], digests[image.STDLIB_ZIP], source, image.wasmtime_cli().name)
     root = cache.cache_dir()
-    return (root / f"snapshot-{wasm_key}.wasm",
-            root / f"snapshot-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm")
+    prefix = FILE_PREFIX[profile]
+    return (root / f"{prefix}-{wasm_key}.wasm",
+            root / f"{prefix}-{wasm_key}-{_key(importlib.metadata.version('wasmtime'), engine_desc)}.cwasm")
 
 
-def compiled_snapshot_path(engine_desc: str, allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> Path:
+def compiled_snapshot_path(engine_desc: str, profile: str = "math") -> Path:
     """Where `compiled_snapshot` keeps its compiled file (keyed by the digests SHA256SUMS lists)."""
-    return snapshot_paths(_preinit_source(allowed), engine_desc, image.expected_digests())[1]
+    return snapshot_paths(_preinit_source(profile), engine_desc, image.expected_digests(), profile)[1]
 
 
-def compiled_interim(engine: wasmtime.Engine, engine_desc: str, allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES
-                     ) -> tuple[wasmtime.Module, Callable[[], None] | None]:
+def compiled_interim(engine: wasmtime.Engine, engine_desc: str) -> tuple[wasmtime.Module, Callable[[], None] | None]:
     """The plain interpreter with the driver's start-up as its `wasm_patch.EXPORT` (run by each
     instance, see `runtime.Runtime`) compiled for `engine`, loaded from the cache (checked like the
     snapshot) or compiled now; then also a function that saves it into the cache, to call once the
-    module serves (serialising takes a while, and a caller is waiting for the module)."""
+    module serves (serialising takes a while, and a caller is waiting for the module). The default
+    profile's only: the plotting profile's figures and data files need its snapshot."""
     root = cache.cache_dir()
     cache.check_private(root)
-    source = _driver_source(allowed)
+    source = _driver_source("math")
     digests = image.verified_digests()  # the reactor is compiled below: checked first
     key = _key(digests[image.REACTOR], source, importlib.metadata.version("wasmtime"), engine_desc)
     cwasm_path = root / f"interim-{key}.cwasm"
@@ -212,8 +255,7 @@ def compiled_interim(engine: wasmtime.Engine, engine_desc: str, allowed: tuple[s
     return module, save
 
 
-def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
-                      allowed: tuple[str, ...] = DEFAULT_ALLOWED_MODULES) -> wasmtime.Module:
+def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str, profile: str = "math") -> wasmtime.Module:
     """The snapshot module for `engine`, built and compiled on first use, then loaded from cache
     (both files checked against their recorded digests; a damaged one is built again).
 
@@ -221,10 +263,10 @@ def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
     paths are keyed by the digests SHA256SUMS lists, which are the verified ones whenever that check
     passes, and nothing is built from the image, nor the module returned, before it has."""
     cache.check_private(cache.cache_dir())  # before anything is written into it
-    source = _preinit_source(allowed)
+    source = _preinit_source(profile)
     with ThreadPoolExecutor(1, thread_name_prefix="deepmath-image-check") as pool:
         image_checked = pool.submit(image.verified_digests)
-        wasm_path, cwasm_path = snapshot_paths(source, engine_desc, image.expected_digests())
+        wasm_path, cwasm_path = snapshot_paths(source, engine_desc, image.expected_digests(), profile)
         root = wasm_path.parent
 
         def make_wasm(stage: Path) -> Path:
@@ -234,8 +276,8 @@ def compiled_snapshot(engine: wasmtime.Engine, engine_desc: str,
                 _say(f"{damage}; rebuilding it")
                 cache.remove_checked(wasm_path)
             if not wasm_path.exists():
-                _build_snapshot_wasm(source, wasm_path, stage)
-            _prune(root, keep={wasm_path.name, cwasm_path.name})
+                _build_snapshot_wasm(source, wasm_path, stage, profile)
+            _prune(root, keep={wasm_path.name, cwasm_path.name}, prefix=FILE_PREFIX[profile])
             return wasm_path
 
         module = load_compiled(engine, cwasm_path, make_wasm)

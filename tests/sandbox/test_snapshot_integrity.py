@@ -155,7 +155,7 @@ def test_the_cli_refuses_a_world_writable_cache_in_one_line(tmp_path):
 def real_copy(tmp_path_factory):
     """One copy per session of the real compiled snapshot and its digest record (built if needed)."""
     runtime.Runtime.get()
-    _, cwasm = snapshot.snapshot_paths(snapshot._preinit_source(snapshot.DEFAULT_ALLOWED_MODULES),
+    _, cwasm = snapshot.snapshot_paths(snapshot._preinit_source("math"),
                                        runtime.ENGINE_DESC)
     folder = tmp_path_factory.mktemp("real-snapshot")
     for src in (cwasm, cache.digest_path(cwasm)):
