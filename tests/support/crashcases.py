@@ -151,23 +151,28 @@ def check_sft_resume(out: Path, whole_before_last: list[int], row: Row) -> None:
     row.resumed += want is not None
 
 
-def metrics_steps(out: Path) -> list[int]:
+def grpo_state(out: Path) -> tuple[str, int]:
+    """(metrics.jsonl's text, newest whole checkpoint): what `check_grpo_resume` compares a rerun with."""
     path = out / "metrics.jsonl"
-    return [json.loads(line)["step"] for line in path.read_text().splitlines()] if path.is_file() else []
+    return path.read_text() if path.is_file() else "", max(whole_checkpoints(out), default=0)
 
 
-def check_grpo_resume(out: Path, before: list[tuple[int, int]], steps: int, row: Row) -> None:
-    """before: per rerun, (metrics.jsonl lines, newest whole checkpoint) as it started. A rerun that
-    logged a step must have logged the one after its checkpoint first: it resumed there."""
-    logged = metrics_steps(out)
-    for (n_lines, ckpt), (n_next, _) in zip(before, [*before[1:], (len(logged), 0)]):
-        new = logged[n_lines:n_next]
-        if not new:
-            continue
-        if new[0] != min(ckpt + 1, steps):
-            row.problems.append(f"grpo: a rerun from checkpoint {ckpt} logged step {new[0]} first")
-        else:
-            row.resumed += ckpt > 0
+def check_grpo_resume(out: Path, before: list[tuple[str, int]], steps: int, row: Row) -> None:
+    """before: per rerun, (metrics.jsonl, newest whole checkpoint) as it started. A rerun that logged a
+    step must have logged the one after its checkpoint first (it resumed there: its records follow the
+    ones up to the checkpoint, the killed run's later ones are dropped); in the end each step once."""
+    final = (out / "metrics.jsonl").read_text()
+    for text, ckpt in before:
+        kept = [line for line in text.splitlines(keepends=True) if json.loads(line)["step"] <= ckpt]
+        prefix = "".join(kept)
+        new = [json.loads(line)["step"] for line in final[len(prefix):].splitlines()]
+        if not final.startswith(prefix) or (ckpt and new and new[0] != min(ckpt + 1, steps)):
+            row.problems.append(f"grpo: a rerun from checkpoint {ckpt} did not continue the log after it")
+        elif ckpt:
+            row.resumed += 1
+    logged = [json.loads(line) for line in final.splitlines()]
+    if [r["step"] for r in logged if "loss" in r] != list(range(1, steps + 1)):
+        row.problems.append(f"grpo: metrics.jsonl steps {[r['step'] for r in logged]}, not each of 1..{steps} once")
 
 
 # -- the commands ----------------------------------------------------------------------------------------

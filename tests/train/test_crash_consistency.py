@@ -14,7 +14,7 @@ import random
 import pytest
 
 from support.crashcases import (Row, check_grpo_resume, check_recipe, check_sft_resume, check_training, grpo_case,
-                                metrics_steps, recipe_case, sft_case, whole_checkpoints)
+                                grpo_state, recipe_case, sft_case, whole_checkpoints)
 from support.killharness import Command, run_with_kills
 
 STEPS = 3
@@ -53,10 +53,9 @@ def test_grpo_killed_at_random_resumes(tmp_path, tiny_model_dir):
     problems.write_text("".join(f'{{"problem": "What is {a} + {b}?", "answer": "{a + b}"}}\n'
                                 for a, b in ((6, 7), (2, 3), (10, 4), (9, 3))))
     out = tmp_path / "grpo"
-    before: list[tuple[int, int]] = []
+    before: list[tuple[str, int]] = []
     run = run_with_kills(grpo_case(out, tiny_model_dir, problems, steps=3, jitter_s=3.0), 2, random.Random(7),
-                         tmp_path / "logs", on_rerun=lambda i: before.append(
-                             (len(metrics_steps(out)), max(whole_checkpoints(out), default=0))))
+                         tmp_path / "logs", on_rerun=lambda i: before.append(grpo_state(out)))
     row = Row("grpo").add(run)
     check_training(out, tiny_model_dir, 3, row)
     check_grpo_resume(out, before, 3, row)
