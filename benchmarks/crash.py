@@ -1,8 +1,8 @@
 """Crash consistency, the long run (issue 23 item 3): SIGKILL the evaluation, SFT, GRPO and the recipe at
 seeded random moments, rerun each until it completes, and print what the reruns left.
 
-    OMP_NUM_THREADS=1 python benchmarks/crash.py [--seed 23] [--eval-kills 8] [--sft-kills 5]
-                                                 [--grpo-kills 4] [--recipe-kills 4] [--keep DIR]
+    OMP_NUM_THREADS=1 python benchmarks/crash.py [--seed 23] [--eval-kills 10] [--sft-kills 4]
+                                                 [--grpo-kills 3] [--recipe-kills 3] [--keep DIR]
 
 Everything is tests/support/killharness.py (when to kill, rerunning) and tests/support/crashcases.py (the
 commands on tiny CPU settings, the checks with the project's readers); tests/*/test_crash_consistency.py
@@ -42,6 +42,14 @@ from support.killharness import run_with_kills  # noqa: E402
 PROBLEMS = ((6, 7), (2, 3), (10, 4), (9, 3))
 
 
+def show(run) -> None:
+    """Where each kill landed: the progress level reached, the drawn target and delay, seconds into the attempt."""
+    for i, a in enumerate(run.attempts):
+        what = f"killed at {a.seconds:.1f} s (progress {a.progress_before} -> target {a.target} + {a.delay_s:.1f} s)" \
+            if a.killed else f"exit {a.returncode} after {a.seconds:.1f} s"
+        print(f"  {run.command} attempt {i}: {what}", file=sys.stderr, flush=True)
+
+
 def eval_row(work: Path, model: Path, kills: int, rng: random.Random) -> Row:
     from transformers import AutoTokenizer
 
@@ -56,28 +64,31 @@ def eval_row(work: Path, model: Path, kills: int, rng: random.Random) -> Row:
     with ScriptedOpenAIServer(handler, delay_s=0.15) as srv:
         run = run_with_kills(eval_case(out, srv.base_url, model, limit=6, samples=4, jitter_s=0.4), kills, rng,
                              work / "logs", on_rerun=lambda i: kept.append(sample_lines(out)))
+    show(run)
     row = Row("eval").add(run)
     check_run_file(out, {p.id for p in problems}, 4, row, kept)
     row.resumed = sum(bool(k) for k in kept)
     return row
 
 
-def sft_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int = 6) -> Row:
+def sft_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int = 4) -> Row:
     out, before = work / "sft", []
     run = run_with_kills(sft_case(out, model, steps=steps, jitter_s=2.0), kills, rng, work / "logs",
                          on_rerun=lambda i: before.append(whole_checkpoints(out)))
+    show(run)
     row = Row("sft").add(run)
     check_training(out, model, steps, row)
     check_sft_resume(out, before[-1] if before else [], row)
     return row
 
 
-def grpo_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int = 5) -> Row:
+def grpo_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int = 3) -> Row:
     problems = work / "problems.jsonl"
     problems.write_text("".join(f'{{"problem": "What is {a} + {b}?", "answer": "{a + b}"}}\n' for a, b in PROBLEMS))
     out, before = work / "grpo", []
     run = run_with_kills(grpo_case(out, model, problems, steps=steps, jitter_s=3.0), kills, rng, work / "logs",
                          on_rerun=lambda i: before.append(grpo_state(out)))
+    show(run)
     row = Row("grpo").add(run)
     check_training(out, model, steps, row)
     check_grpo_resume(out, before, steps, row)
@@ -87,6 +98,7 @@ def grpo_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int
 def recipe_row(work: Path, model: Path, kills: int, rng: random.Random) -> Row:
     out = work / "nano"
     run = run_with_kills(recipe_case(out, model, jitter_s=8.0), kills, rng, work / "logs")
+    show(run)
     row = Row("recipe").add(run)
     check_recipe(out, model, row)
     return row
@@ -95,7 +107,7 @@ def recipe_row(work: Path, model: Path, kills: int, rng: random.Random) -> Row:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=23)
-    for name, n in (("eval", 8), ("sft", 5), ("grpo", 4), ("recipe", 4)):
+    for name, n in (("eval", 10), ("sft", 4), ("grpo", 3), ("recipe", 3)):
         ap.add_argument(f"--{name}-kills", type=int, default=n)
     ap.add_argument("--keep", type=Path, default=None, help="work here and keep the files (default: a temp folder)")
     args = ap.parse_args(argv)
@@ -109,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, (make, kills) in enumerate(((eval_row, args.eval_kills), (sft_row, args.sft_kills),
                                            (grpo_row, args.grpo_kills), (recipe_row, args.recipe_kills))):
             t0 = time.monotonic()
+            (work / make.__name__).mkdir(exist_ok=True)
             rows.append(make(work / make.__name__, model, kills, random.Random(args.seed * 10 + i)))
             print(f"{rows[-1].command}: {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     cols = ("command", "kills", "reruns", "expected", "found", "duplicated", "corrupt", "lost",

@@ -59,7 +59,11 @@ def last_whole_checkpoint(output_dir: str | Path) -> str | None:
 def write_whole(path: Path, text: str) -> None:
     """Write `path` so that it is either absent, the old file, or entirely `text` (a new file renamed over it)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
+    try:
+        tmp.write_text(text)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
 
 

@@ -180,14 +180,15 @@ def eval_case(out: Path, base_url: str, tokenizer: Path, *, limit: int, samples:
     argv = [sys.executable, "-m", "eval.cli", "run", "--dataset", "champ", "--limit", str(limit), "--samples",
             str(samples), "--concurrency", "2", "--engine", "openai", "--base-url", base_url, "--tokenizer",
             str(tokenizer), "--out", str(out), "-q"]
-    return Command("eval", lambda: argv, lambda: len(sample_lines(out)), limit * samples, jitter_s)
+    return Command("eval", lambda: argv, lambda: len(sample_lines(out)), limit * samples, jitter_s, startup_s=3.0)
 
 
 def sft_case(out: Path, model: Path, *, steps: int, jitter_s: float) -> Command:
     argv = [sys.executable, "-m", "train.cli", "sft", "--model", str(model), "--output-dir", str(out),
             "--per-family", "1", "--max-steps", str(steps), "--save-steps", "1", "--per-device-train-batch-size", "2",
             "--lora-r", "4", "--logging-steps", "1"]
-    return Command("sft", lambda: argv, lambda: max(whole_checkpoints(out), default=0), steps, jitter_s)
+    return Command("sft", lambda: argv, lambda: max(whole_checkpoints(out), default=0), steps, jitter_s,
+                   startup_s=15.0)
 
 
 def grpo_case(out: Path, model: Path, problems: Path, *, steps: int, jitter_s: float) -> Command:
@@ -199,7 +200,7 @@ def grpo_case(out: Path, model: Path, problems: Path, *, steps: int, jitter_s: f
             "--lr-scheduler-type", "constant"]
     # a GRPO rerun names the checkpoint to resume from (as the recipe does): only once a whole one exists
     return Command("grpo", lambda: argv + (["--resume-from-checkpoint", "latest"] if whole_checkpoints(out) else []),
-                   lambda: max(whole_checkpoints(out), default=0), steps, jitter_s)
+                   lambda: max(whole_checkpoints(out), default=0), steps, jitter_s, startup_s=15.0)
 
 
 RECIPE_FLAGS = ["--sft-per-family", "1", "--sft-batch", "4", "--sft-save-steps", "2", "--train-threads", "1",
@@ -222,7 +223,8 @@ def recipe_progress(out: Path) -> int:
 
 def recipe_case(out: Path, model: Path, *, jitter_s: float) -> Command:
     argv = [sys.executable, "-m", "train.cli", "recipe", "--out", str(out), "--model", str(model), *RECIPE_FLAGS]
-    return Command("recipe", lambda: argv, lambda: recipe_progress(out), RECIPE_STAGES + 1, jitter_s, timeout_s=900)
+    return Command("recipe", lambda: argv, lambda: recipe_progress(out), RECIPE_STAGES + 1, jitter_s, timeout_s=900,
+                   startup_s=5.0)
 
 
 def check_recipe(out: Path, model: Path, row: Row) -> None:

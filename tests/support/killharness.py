@@ -3,7 +3,8 @@
 How a kill moment is drawn: a command reports its progress as a number (samples on disk, checkpoints
 saved, stages finished); before each attempt the harness draws a target level between the progress
 already made and the last level before completion, waits for the command to reach it, then waits a
-further random delay in [0, jitter_s) — the time of one unit of work — and sends SIGKILL to the
+further random delay in [0, jitter_s) — the time of one unit of work; [0, startup_s + jitter_s) when
+the target is where the attempt starts, so kills also land while it loads and resumes — and sends SIGKILL to the
 command's whole process group (its children too: the sandbox server, a recipe's stage). So every kill
 lands while the command is running, anywhere in a unit of work (mid-step, mid-save, mid-write), and
 the same seed gives the same targets. An attempt that completes before its kill moment is the last one.
@@ -32,6 +33,7 @@ class Command:
     total: int = field(metadata={"help": "progress level at completion"})
     jitter_s: float = 1.0
     first_target: int = 0  # the lowest progress level a kill is drawn at
+    startup_s: float = 0.0  # about how long the command takes to start (imports, loading, resuming)
     env: dict[str, str] | None = None
     timeout_s: float = 600.0
 
@@ -79,7 +81,7 @@ def run_with_kills(cmd: Command, kills: int, rng: random.Random, log_dir: Path,
         kill = sum(a.killed for a in attempts) < kills
         low = max(before, cmd.first_target)
         target = rng.randint(low, max(low, cmd.total - 1)) if kill else None
-        delay = rng.uniform(0.0, cmd.jitter_s) if kill else 0.0
+        delay = rng.uniform(0.0, cmd.jitter_s + (cmd.startup_s if target == before else 0.0)) if kill else 0.0
         argv = cmd.argv()
         log = log_dir / f"{cmd.name}-{i}.log"
         attempts.append(_attempt(cmd, argv, target, delay, before, log))
