@@ -1,8 +1,9 @@
 """Crash consistency by test: SIGKILL a command at seeded random moments, rerun it until it completes.
 
 How a kill moment is drawn: a command reports its progress as a number (samples on disk, checkpoints
-saved, stages finished); before each attempt the harness draws a target level between the progress
-already made and the last level before completion, waits for the command to reach it, then waits a
+saved, stages finished); the harness draws one target level per kill, uniformly up to the last level
+before completion, and sorts them (so the kills spread over the whole run); an attempt waits for the
+command to reach its target (or the level it starts at, if higher), then waits a
 further random delay in [0, jitter_s) — the time of one unit of work; [0, startup_s + jitter_s) when
 the target is where the attempt starts, so kills also land while it loads and resumes — and sends SIGKILL to the
 command's whole process group (its children too: the sandbox server, a recipe's stage). So every kill
@@ -74,13 +75,14 @@ def run_with_kills(cmd: Command, kills: int, rng: random.Random, log_dir: Path,
     `kills` + 2 attempts). `on_rerun(i)` is called before attempt i >= 1 (to snapshot what is on disk)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     attempts: list[Attempt] = []
+    targets = sorted(rng.randint(cmd.first_target, max(cmd.first_target, cmd.total - 1)) for _ in range(kills))
     for i in range(kills + 2):
         if i and on_rerun is not None:
             on_rerun(i)
         before = cmd.progress()
-        kill = sum(a.killed for a in attempts) < kills
-        low = max(before, cmd.first_target)
-        target = rng.randint(low, max(low, cmd.total - 1)) if kill else None
+        done = sum(a.killed for a in attempts)
+        kill = done < kills
+        target = max(before, targets[done]) if kill else None
         delay = rng.uniform(0.0, cmd.jitter_s + (cmd.startup_s if target == before else 0.0)) if kill else 0.0
         argv = cmd.argv()
         log = log_dir / f"{cmd.name}-{i}.log"
