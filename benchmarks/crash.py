@@ -2,7 +2,8 @@
 seeded random moments, rerun each until it completes, and print what the reruns left.
 
     OMP_NUM_THREADS=1 python benchmarks/crash.py [--seed 23] [--eval-kills 10] [--sft-kills 4]
-                                                 [--grpo-kills 3] [--recipe-kills 3] [--keep DIR]
+                                                 [--grpo-kills 3] [--recipe-kills 3] [--only sft,grpo]
+                                                 [--keep DIR]
 
 Everything is tests/support/killharness.py (when to kill, rerunning) and tests/support/crashcases.py (the
 commands on tiny CPU settings, the checks with the project's readers); tests/*/test_crash_consistency.py
@@ -71,9 +72,9 @@ def eval_row(work: Path, model: Path, kills: int, rng: random.Random) -> Row:
     return row
 
 
-def sft_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int = 4) -> Row:
+def sft_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int = 8) -> Row:
     out, before = work / "sft", []
-    run = run_with_kills(sft_case(out, model, steps=steps, jitter_s=2.0), kills, rng, work / "logs",
+    run = run_with_kills(sft_case(out, model, steps=steps, jitter_s=1.0), kills, rng, work / "logs",
                          on_rerun=lambda i: before.append(whole_checkpoints(out)))
     show(run)
     row = Row("sft").add(run)
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=23)
     for name, n in (("eval", 10), ("sft", 4), ("grpo", 3), ("recipe", 3)):
         ap.add_argument(f"--{name}-kills", type=int, default=n)
+    ap.add_argument("--only", default=None, help="comma-separated commands to run (eval, sft, grpo, recipe)")
     ap.add_argument("--keep", type=Path, default=None, help="work here and keep the files (default: a temp folder)")
     args = ap.parse_args(argv)
     from support.tiny_model import build_tiny_model
@@ -120,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for i, (make, kills) in enumerate(((eval_row, args.eval_kills), (sft_row, args.sft_kills),
                                            (grpo_row, args.grpo_kills), (recipe_row, args.recipe_kills))):
+            if args.only and make.__name__.removesuffix("_row") not in args.only.split(","):
+                continue
             t0 = time.monotonic()
             (work / make.__name__).mkdir(exist_ok=True)
             rows.append(make(work / make.__name__, model, kills, random.Random(args.seed * 10 + i)))
