@@ -74,7 +74,7 @@ def eval_row(work: Path, model: Path, kills: int, rng: random.Random) -> Row:
 
 def sft_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int = 8) -> Row:
     out, before = work / "sft", []
-    run = run_with_kills(sft_case(out, model, steps=steps, jitter_s=1.0), kills, rng, work / "logs",
+    run = run_with_kills(sft_case(out, model, steps=steps, jitter_s=0.5), kills, rng, work / "logs",
                          on_rerun=lambda i: before.append(whole_checkpoints(out)))
     show(run)
     row = Row("sft").add(run)

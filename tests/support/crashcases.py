@@ -188,7 +188,7 @@ def sft_case(out: Path, model: Path, *, steps: int, jitter_s: float) -> Command:
             "--per-family", "1", "--max-steps", str(steps), "--save-steps", "1", "--per-device-train-batch-size", "2",
             "--lora-r", "4", "--logging-steps", "1"]
     return Command("sft", lambda: argv, lambda: max(whole_checkpoints(out), default=0), steps, jitter_s,
-                   startup_s=15.0)
+                   startup_s=5.0)
 
 
 def grpo_case(out: Path, model: Path, problems: Path, *, steps: int, jitter_s: float) -> Command:
