@@ -87,7 +87,7 @@ def grpo_row(work: Path, model: Path, kills: int, rng: random.Random, steps: int
     problems = work / "problems.jsonl"
     problems.write_text("".join(f'{{"problem": "What is {a} + {b}?", "answer": "{a + b}"}}\n' for a, b in PROBLEMS))
     out, before = work / "grpo", []
-    run = run_with_kills(grpo_case(out, model, problems, steps=steps, jitter_s=3.0), kills, rng, work / "logs",
+    run = run_with_kills(grpo_case(out, model, problems, steps=steps, jitter_s=1.0), kills, rng, work / "logs",
                          on_rerun=lambda i: before.append(grpo_state(out)))
     show(run)
     row = Row("grpo").add(run)
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             (work / make.__name__).mkdir(exist_ok=True)
             rows.append(make(work / make.__name__, model, kills, random.Random(args.seed * 10 + i)))
+            if rows[-1].kills < kills:  # a run that ended before its later kill moments
+                rows[-1].problems.append(f"only {rows[-1].kills} of {kills} kills landed")
             print(f"{rows[-1].command}: {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     cols = ("command", "kills", "reruns", "expected", "found", "duplicated", "corrupt", "lost",
             "checkpoints_loaded", "resumed")

@@ -200,7 +200,7 @@ def grpo_case(out: Path, model: Path, problems: Path, *, steps: int, jitter_s: f
             "--lr-scheduler-type", "constant"]
     # a GRPO rerun names the checkpoint to resume from (as the recipe does): only once a whole one exists
     return Command("grpo", lambda: argv + (["--resume-from-checkpoint", "latest"] if whole_checkpoints(out) else []),
-                   lambda: max(whole_checkpoints(out), default=0), steps, jitter_s, startup_s=15.0)
+                   lambda: max(whole_checkpoints(out), default=0), steps, jitter_s, startup_s=5.0)
 
 
 RECIPE_FLAGS = ["--sft-per-family", "1", "--sft-batch", "4", "--sft-save-steps", "2", "--train-threads", "1",

@@ -2,13 +2,14 @@
 
 How a kill moment is drawn: a command reports its progress as a number (samples on disk, checkpoints
 saved, stages finished); the harness draws one target level per kill, uniformly up to the last level
-before completion, and sorts them (so the kills spread over the whole run); an attempt waits for the
-command to reach its target (or the level it starts at, if higher), then waits a
-further random delay in [0, jitter_s) — the time of one unit of work; [0, startup_s + jitter_s) when
-the target is where the attempt starts, so kills also land while it loads and resumes — and sends SIGKILL to the
-command's whole process group (its children too: the sandbox server, a recipe's stage). So every kill
-lands while the command is running, anywhere in a unit of work (mid-step, mid-save, mid-write), and
-the same seed gives the same targets. An attempt that completes before its kill moment is the last one.
+before completion, and sorts them (so the kills spread over the whole run). An attempt waits for the
+command to reach its target (or the level it starts at, if higher), then a further random delay in
+[0, jitter_s) — about one unit of work; [0, startup_s + jitter_s) when the target is where the attempt
+starts, so kills also land while it loads and resumes — and sends SIGKILL to the command's whole
+process group (its children too: the sandbox server, a recipe's stage). So every kill lands while the
+command runs, anywhere in a unit of work (mid-step, mid-save, mid-write), and a seed gives the same
+targets. An attempt that completes before its kill moment is the last one (fewer kills: the caller
+checks the count).
 
 `Command.argv` is called before each attempt with what is on disk, because one command needs it: a
 GRPO rerun adds `--resume-from-checkpoint latest` once a checkpoint exists (as the recipe does).
