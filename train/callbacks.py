@@ -20,6 +20,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from train.checkpoints import write_whole
+
 
 @dataclass(frozen=True)
 class TemperatureSchedule:
@@ -89,6 +91,15 @@ class JsonlMetricsCallback(TrainerCallback):
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+        """On a resume from step N, drop the records of steps after N: the killed run logged them, but its
+        weights after N were lost, and those steps are about to be trained (and logged) again."""
+        if state.global_step == 0 or not state.is_world_process_zero or not self.path.is_file():
+            return
+        keep = [line for line in self.path.read_text().splitlines(keepends=True)
+                if line.endswith("\n") and json.loads(line)["step"] <= state.global_step]
+        write_whole(self.path, "".join(keep))
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
         if not logs or not state.is_world_process_zero:

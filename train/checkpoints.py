@@ -6,11 +6,17 @@ by a full disk would still be the newest `checkpoint-*`, and a resume would load
 the checkpoints without `trainer_state.json` are removed, so a rerun resumes from the last whole
 one. `guard(trainer, ...)` puts the trainer's own saves (checkpoints, the model, its state) inside
 it; training itself is not (an error there is not reported as a full disk).
+
+A kill (SIGKILL, a preempted node) mid-save leaves the same kind of folder, and no handler runs:
+`last_whole_checkpoint` removes such folders before a resume picks the newest one. `write_whole`
+writes the small files that mark a stage finished, so a kill never leaves a torn one.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +31,40 @@ STATE_FILE = "trainer_state.json"  # transformers.trainer.TRAINER_STATE_NAME, wr
 
 
 def unfinished(output_dir: Path) -> list[Path]:
-    """The `checkpoint-*` folders whose save did not get to its last file."""
-    return sorted(p for p in output_dir.glob("checkpoint-*") if p.is_dir() and not (p / STATE_FILE).is_file())
+    """The `checkpoint-*` folders whose save did not get to its last file, or did not finish writing it."""
+    return sorted(p for p in output_dir.glob("checkpoint-*") if p.is_dir() and not _whole_json(p / STATE_FILE))
+
+
+def _whole_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def last_whole_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest checkpoint that was saved to the end (the unfinished ones, left by a kill mid-save, are
+    removed first: transformers' `get_last_checkpoint` would pick one, and resuming from it fails)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    output_dir = Path(output_dir)
+    if not output_dir.is_dir():
+        return None
+    for folder in unfinished(output_dir):
+        shutil.rmtree(folder)
+    return get_last_checkpoint(str(output_dir))
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write `path` so that it is either absent, the old file, or entirely `text` (a new file renamed over it)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
 
 
 @contextmanager

@@ -173,7 +173,9 @@ class Recipe:
                 "--reward-accuracy", "1.0", "--reward-code", "0.1", "--reward-length", "0.1",
                 "--save-steps", str(c.grpo_save_steps), "--no-gradient-checkpointing", "--seed", "0",
                 "--rollout-concurrency", str(n)]
-        if any(out.glob("checkpoint-*")):
+        from train.checkpoints import last_whole_checkpoint
+
+        if last_whole_checkpoint(out):  # one cut short by a kill is removed: it cannot be resumed from
             argv += ["--resume-from-checkpoint", "latest"]
         self.sh("grpo", argv, c.train_threads)
         return out

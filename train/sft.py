@@ -207,28 +207,29 @@ def build_trainer(cfg: SFTStageConfig, *, model: Any = None, tokenizer: Any = No
 
 def write_adapter_meta(out: Path, *, base: str, prompt_version: str, mode: str, recipe: dict[str, Any]) -> Path:
     """Record what an adapter needs to be used as trained: its base model, prompt version and mode."""
+    from train.checkpoints import write_whole
+
     path = out / ADAPTER_META
-    path.write_text(json.dumps({"base_model": base, "prompt_version": prompt_version, "mode": mode,
-                                "recipe": recipe}, indent=2, default=str))
+    write_whole(path, json.dumps({"base_model": base, "prompt_version": prompt_version, "mode": mode,
+                                  "recipe": recipe}, indent=2, default=str))
     return path
 
 
 def run(cfg: SFTStageConfig) -> dict[str, Any]:
     """Collect traces, train, save the adapter and its metadata. Resumable."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    from train.checkpoints import saving
+    from train.checkpoints import last_whole_checkpoint, saving, write_whole
 
     out = Path(cfg.output_dir)
     trainer = build_trainer(cfg)
-    last = get_last_checkpoint(str(out)) if cfg.resume and out.is_dir() else None
+    last = last_whole_checkpoint(out) if cfg.resume else None
     result = trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(out))
     with saving(out):
+        summary = {"train": result.metrics, "global_step": result.global_step, "examples": len(trainer.train_dataset), "resumed_from": last}
+        write_whole(out / "sft_summary.json", json.dumps(summary, indent=2, default=str))
+        # last: the recipe counts the stage finished once this file exists
         write_adapter_meta(out, base=base_model(cfg), prompt_version=cfg.prompt_version, mode=cfg.mode,
                            recipe={"stage": "sft", **cfg.to_dict()})
-        summary = {"train": result.metrics, "global_step": result.global_step, "examples": len(trainer.train_dataset), "resumed_from": last}
-        (out / "sft_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
 
 

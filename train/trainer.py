@@ -22,7 +22,7 @@ from typing import Any
 
 from agent_client import AgentConfig, LocalBackend, McpExecutor, OpenAIBackend
 from train.callbacks import JsonlMetricsCallback, TemperatureCallback, TemperatureSchedule
-from train.checkpoints import GRPO_RESUME_HINT, guard, saving
+from train.checkpoints import GRPO_RESUME_HINT, guard, last_whole_checkpoint, saving, write_whole
 from train.config import TrainConfig
 from train.rewards import RewardSet
 from train.rollout import AgentRollout, BackendFactory, ExecutorFactory
@@ -182,9 +182,7 @@ def build(cfg: TrainConfig, *, train_dataset: Any = None, model: Any = None, tok
 def resolve_checkpoint(cfg: TrainConfig) -> str | None:
     if cfg.resume_from_checkpoint != "latest":
         return cfg.resume_from_checkpoint
-    from transformers.trainer_utils import get_last_checkpoint
-
-    last = get_last_checkpoint(cfg.output_dir) if Path(cfg.output_dir).is_dir() else None
+    last = last_whole_checkpoint(cfg.output_dir)
     if last is None:
         raise FileNotFoundError(f"--resume-from-checkpoint latest: no checkpoint-* in {cfg.output_dir}")
     return last
@@ -209,5 +207,5 @@ def train(run: Run) -> dict[str, Any]:
                "reward_weights": dict(zip(run.rewards.names, run.rewards.weights))}
     if main:
         with saving(out, then=GRPO_RESUME_HINT):
-            (out / "rollout_summary.json").write_text(json.dumps(summary, indent=2))
+            write_whole(out / "rollout_summary.json", json.dumps(summary, indent=2))
     return summary

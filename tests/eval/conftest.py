@@ -10,32 +10,10 @@ model. Everything else is real: HTTP server, tokenizer, `deepmath-mcp` over stdi
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from support.champ_policy import champ_policy
 from support.scripted_server import ScriptedCompletions, ScriptedOpenAIServer
-
-EOS = "<|im_end|>"
-OUTPUT_RE = re.compile(r"```output\n(.*?)\n```", re.S)
-
-
-def champ_policy(golds: dict[str, str]):
-    """golds: problem text -> (reference answer, wrong on purpose?)."""
-    index = {problem: i for i, problem in enumerate(golds)}
-
-    def policy(prompt_text: str) -> str:
-        start = prompt_text.rfind("Question: ") + len("Question: ")
-        problem = prompt_text[start:prompt_text.find(EOS, start)].strip()
-        turn = prompt_text[prompt_text.rfind("<|im_start|>assistant"):]
-        outputs = OUTPUT_RE.findall(turn)
-        if not outputs:
-            value = int(golds[problem]) + (index[problem] % 2)
-            return f"<think>\nLet me compute it.\n<tool_call>\nx = {value}\nprint(x)\n</tool_call>"
-        printed = outputs[-1].strip().splitlines()[0]
-        return f"\nThe sandbox says {printed}.\n</think>\n\nThe answer is $\\boxed{{{printed}}}$.{EOS}"
-
-    return policy
 
 
 @pytest.fixture(scope="session")
