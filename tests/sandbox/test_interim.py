@@ -75,7 +75,7 @@ def test_the_compiled_interim_is_saved_and_loaded_checked(sandbox, monkeypatch):
     from wasm_sandbox import cache, snapshot
     from wasm_sandbox.runtime import INTERIM_DESC
 
-    root = Path(sandbox.runtime.stdlib).parent  # the cache folder it was built in
+    root = Path(sandbox.runtime.guest_dirs[0][0]).parent  # the cache folder its stdlib (and it) were made in
     if sandbox.runtime.save is not None:
         sandbox.runtime.save()
     saved = list(root.glob("interim-*.cwasm"))
