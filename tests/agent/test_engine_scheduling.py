@@ -13,6 +13,7 @@ import torch
 
 from agent_client import LocalBackend
 from agent_client.batching import PrefixStore
+from support.concurrently import concurrently
 
 GREEDY = dict(temperature=0.0, top_p=1.0, stop=[])
 
@@ -35,16 +36,6 @@ def _long(tok, n: int) -> list[int]:
     return ids
 
 
-async def _concurrently(backend, requests):
-    out = [None] * len(requests)
-
-    async def one(i, prompt, kw):
-        out[i] = await backend.generate(prompt, **kw)
-
-    async with anyio.create_task_group() as tg:
-        for i, (prompt, kw) in enumerate(requests):
-            tg.start_soon(one, i, prompt, kw)
-    return out
 
 
 def _steps(trace, what: str) -> dict[int, int]:
@@ -71,7 +62,7 @@ async def test_a_long_context_row_does_not_hold_up_or_widen_the_short_ones(tiny_
         backend = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0)
         backend.batcher.trace = trace = []
         rows = [(long, dict(max_tokens=long_max, **GREEDY))] + [(p, dict(max_tokens=5, **GREEDY)) for p in shorts]
-        out = await _concurrently(backend, rows)
+        out = await concurrently(backend, rows)
         for (p, kw), got in zip(rows, out, strict=True):
             _same(got, await serial.generate(p, **kw))  # each row exactly as alone
         joined, ended = _steps(trace, "join"), _steps(trace, "end")
@@ -124,7 +115,7 @@ async def test_a_long_prompt_is_prefilled_in_chunks_between_decode_steps(tiny_mo
     tok = backend.tokenizer
     short, long = _short(tok)[0], _long(tok, 640)
     rows = [(short, dict(max_tokens=20, **GREEDY)), (long, dict(max_tokens=3, **GREEDY))]
-    out = await _concurrently(backend, rows)
+    out = await concurrently(backend, rows)
     chunks = [(step, n) for step, kind, p, n in trace if kind == "prefill" and p == len(long)]
     assert sum(n for _, n in chunks) == len(long) and max(n for _, n in chunks) <= 64
     assert len({step for step, _ in chunks}) >= 9  # at most one chunk's worth of prefill per step ...
@@ -143,7 +134,7 @@ async def test_the_token_budget_bounds_the_running_rows(tiny_model_dir, serial):
     backend = LocalBackend.from_pretrained(tiny_model_dir, kv_cache_slots=0, max_batch_tokens=budget)
     backend.batcher.trace = trace = []
     rows = [(q, dict(max_tokens=8, **GREEDY)) for q in prompts]
-    out = await _concurrently(backend, rows)
+    out = await concurrently(backend, rows)
     running, most = {}, 0
     for _, kind, n, _ in trace:
         if kind == "join":
@@ -165,9 +156,9 @@ async def test_a_seeded_row_draws_the_same_tokens_whatever_it_is_batched_with(ti
     shorts = _short(tok)
     kw = dict(max_tokens=12, temperature=0.8, top_p=0.9, stop=[], seed=7)
     alone = await backend.generate(shorts[0], **kw)
-    with_two = await _concurrently(backend, [(shorts[0], kw), (shorts[1], dict(kw, seed=1)),
+    with_two = await concurrently(backend, [(shorts[0], kw), (shorts[1], dict(kw, seed=1)),
                                              (shorts[2], dict(kw, seed=2))])
-    with_long = await _concurrently(backend, [(_long(tok, 900), dict(kw, seed=3)), (shorts[0], kw)])
+    with_long = await concurrently(backend, [(_long(tok, 900), dict(kw, seed=3)), (shorts[0], kw)])
     _same(with_two[0], alone)
     _same(with_long[1], alone)
     other_seed = await backend.generate(shorts[0], **dict(kw, seed=8))
@@ -211,7 +202,7 @@ async def test_a_sliding_window_model_decodes_each_row_alone_as_generate_does(ti
     backend.batcher.trace = trace = []
     prompts = _short(tok)[:2]  # longer than the window
     assert min(map(len, prompts)) > 8
-    out = await _concurrently(backend, [(p, dict(max_tokens=12, **GREEDY)) for p in prompts])
+    out = await concurrently(backend, [(p, dict(max_tokens=12, **GREEDY)) for p in prompts])
     assert {r for _, kind, r, _ in trace if kind == "forward"} == {1}
     for p, g in zip(prompts, out, strict=True):
         with torch.no_grad():

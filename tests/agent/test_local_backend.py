@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from agent_client import Agent, AgentConfig, LocalBackend, McpExecutor
+from support.concurrently import concurrently
 
 
 @pytest.fixture(scope="module")
@@ -123,21 +124,6 @@ async def test_prefix_kv_cache_changes_nothing_but_speed(tiny_model_dir):
 
 
 # -- batching: concurrent calls share one generate, each row exactly as if it ran alone ------------------
-async def _concurrently(backend, requests):
-    """Issue all requests at once (as concurrent trajectories do); results in request order."""
-    import anyio
-
-    out = [None] * len(requests)
-
-    async def one(i, prompt, kw):
-        out[i] = await backend.generate(prompt, **kw)
-
-    async with anyio.create_task_group() as tg:
-        for i, (prompt, kw) in enumerate(requests):
-            tg.start_soon(one, i, prompt, kw)
-    return out
-
-
 def _rows(tok, proto):
     """Prompts of different widths. The first three rows are forced by what the protocol model memorised
     and by their budgets, so their finish reasons hold on any CPU: EOS right after the boxed answer,
@@ -176,7 +162,7 @@ async def test_batched_greedy_equals_serial_row_by_row(protocol_model_dir, proto
     batched = LocalBackend.from_pretrained(protocol_model_dir, kv_cache_slots=0, max_batch=8)
     rows = _rows(serial.tokenizer, proto)
     alone = [await serial.generate(p, **kw) for p, kw in rows]
-    together = await _concurrently(batched, rows)
+    together = await concurrently(batched, rows)
     assert batched.batch_sizes == {len(rows): 1}  # one generate call served all five
     assert [g.finish_reason for g in alone[:3]] == FORCED
     assert alone[1].stop_reason == "</tool_call>" and alone[1].text.endswith("</tool_call>")
@@ -195,8 +181,8 @@ async def test_batched_sampling_logprobs_are_raw_and_seeded_batches_repeat(tiny_
     tok = backend.tokenizer
     prompts = [_prompt(tok), _prompt(tok) * 2, tok.encode("Hello there", add_special_tokens=False)]
     kw = dict(max_tokens=8, temperature=0.7, top_p=0.9, stop=[])
-    first = await _concurrently(backend, [(p, dict(seed=3 + i, **kw)) for i, p in enumerate(prompts)])
-    again = await _concurrently(backend, [(p, dict(seed=3 + i, **kw)) for i, p in enumerate(prompts)])
+    first = await concurrently(backend, [(p, dict(seed=3 + i, **kw)) for i, p in enumerate(prompts)])
+    again = await concurrently(backend, [(p, dict(seed=3 + i, **kw)) for i, p in enumerate(prompts)])
     assert backend.batch_sizes == {3: 2}
     assert [g.token_ids for g in first] == [g.token_ids for g in again]  # same batch, same seeds, same tokens
     for p, g in zip(prompts, first, strict=True):  # log_softmax of the model's logits, not the tempered ones
@@ -215,7 +201,7 @@ async def test_batches_mix_sampling_params_and_respect_max_batch(tiny_model_dir)
     p = _prompt(backend.tokenizer)
     greedy = dict(max_tokens=3, temperature=0.0, top_p=1.0, stop=[])
     hot = dict(max_tokens=3, temperature=1.0, top_p=1.0, stop=[], seed=0)
-    out = await _concurrently(backend, [(p, greedy), (p, hot), (p, greedy), (p, greedy), (p, hot)])
+    out = await concurrently(backend, [(p, greedy), (p, hot), (p, greedy), (p, greedy), (p, hot)])
     assert sorted(backend.batch_sizes.elements()) == [1, 2, 2]  # rows 0-1, 2-3, then 4: never more than 2
     assert out[0].token_ids == out[2].token_ids == out[3].token_ids
     assert out[1].token_ids == out[4].token_ids  # a seeded row draws from its own generator, whatever its batch
@@ -256,13 +242,13 @@ async def test_batched_prefix_cache_changes_nothing_but_speed(tiny_model_dir):
     tool = tok.encode("\n```output\n42\n```\n", add_special_tokens=False)
     firsts = [_prompt(tok) * 3, _prompt(tok) * 4 + tool, tok.encode("Hi " * 40, add_special_tokens=False)]
     step1 = [(p, dict(max_tokens=6 + 3 * i, **kw)) for i, p in enumerate(firsts)]
-    a1 = await _concurrently(cached, step1)
+    a1 = await concurrently(cached, step1)
     b1 = [await plain.generate(p, **k) for p, k in step1]
     assert [g.token_ids for g in a1] == [g.token_ids for g in b1]
     assert cached.kv_hits == len(firsts[0])  # the second prompt starts with the first, prefilled just before
     step2 = [(p + g.token_ids + tool * (i + 1), dict(max_tokens=5, **kw)) for i, (p, g) in enumerate(zip(firsts, a1))]
     hits = cached.kv_hits
-    a2 = await _concurrently(cached, step2)
+    a2 = await concurrently(cached, step2)
     b2 = [await plain.generate(p, **k) for p, k in step2]
     assert cached.batch_sizes == {3: 2}
     # each row reused its own whole first sequence (all but its last token, never fed to the model)
