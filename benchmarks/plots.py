@@ -14,19 +14,12 @@ import argparse
 import statistics
 import time
 
+from sandbox import median_ms  # benchmarks/sandbox.py, beside this script
+
 PLOT = ("import numpy as np\nimport matplotlib.pyplot as plt\nx = np.linspace(-10, 10, 400)\n"
         "plt.plot(x, np.sinc(x / np.pi)); plt.title('sin(x)/x')")
 IMPORT = "import time\nt = time.perf_counter()\nimport {m}\n(time.perf_counter() - t) * 1e3"
 MODULES = ("matplotlib.pyplot", "pandas", "networkx", "PIL.Image", "mpl_toolkits.mplot3d")
-
-
-def median_ms(fn, n: int) -> float:
-    samples = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(samples)
 
 
 def main() -> None:
